@@ -1,0 +1,146 @@
+"""`python -m index.build [--corpus DIR] [--out DIR]`: corpus -> chunks -> vectors -> index dir."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .bm25 import build_bm25
+from .chunking import chunk_talks
+from .config import default_corpus_dir, default_index_dir, default_model
+from .corpus import Corpus, read_corpus
+from .embedding import Encoder, make_encoder
+from .errors import CorpusError, KubeconBotError
+from .models import Talk
+from .store import SCHEMA_VERSION, cached_vectors, write_index
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    out: Path
+    notes: int
+    talks: int
+    chunks: int
+    embedded: int
+    reused: int
+    seconds: float
+    warnings: int
+
+    def summary(self) -> str:
+        return (f"built {self.out}: {self.notes} notes, {self.talks} talks, {self.chunks} chunks "
+                f"({self.embedded} embedded, {self.reused} cached) in {self.seconds:.1f} s")
+
+
+def chunk_hash(model: str, text: str) -> str:
+    return hashlib.sha256(f"{model}\0{text}".encode("utf-8")).hexdigest()[:32]
+
+
+def embed_with_cache(encoder: Encoder, texts: list[str], hashes: list[str],
+                     cache: dict[str, np.ndarray],
+                     progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, int]:
+    """Vectors for texts, taking cached ones by hash; returns (vectors, number embedded)."""
+    todo = [i for i, h in enumerate(hashes) if h not in cache]
+    fresh = encoder.embed_documents([texts[i] for i in todo], progress=progress) if todo else None
+    dim = fresh.shape[1] if fresh is not None else (
+        next(iter(cache.values())).shape[0] if cache else encoder.dim)
+    vectors = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, h in enumerate(hashes):
+        if h in cache:
+            vectors[i] = cache[h]
+    if fresh is not None:
+        vectors[todo] = fresh
+    return vectors, len(todo)
+
+
+def build_index(corpus_dir: Path, out: Path, encoder: Encoder,
+                extra_talks: Callable[[Corpus], list[Talk]] | None = None,
+                show_progress: bool = True, log: Callable[[str], None] = print) -> BuildReport:
+    """Build the index for a corpus; raises CorpusError (writing nothing) on bad notes."""
+    start = time.perf_counter()
+    corpus = read_corpus(corpus_dir)
+    if corpus.errors:
+        raise CorpusError(list(corpus.problems))
+    for warning in corpus.warnings:
+        log(str(warning))
+    talks = [t for n in corpus.notes for t in n.talks]
+    if extra_talks is not None:
+        talks += extra_talks(corpus)
+    chunks = chunk_talks(talks)
+    texts = [c.full_text for c in chunks]
+    hashes = [chunk_hash(encoder.name, t) for t in texts]
+    cache = cached_vectors(out, encoder.name)
+    todo = sum(1 for h in hashes if h not in cache)
+    bar = None
+    if show_progress and todo:
+        from tqdm import tqdm
+        bar = tqdm(total=todo, desc="embedding chunks", unit="chunk", file=sys.stderr)
+    try:
+        vectors, embedded = embed_with_cache(encoder, texts, hashes, cache,
+                                             progress=bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    bm25 = build_bm25(texts)
+    notes_with_talks = len(corpus.notes)
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "built_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "model": {"name": encoder.name, "dim": int(vectors.shape[1])},
+        "corpus": {"root": str(corpus_dir), "files": corpus.hashes},
+        "counts": {"notes": notes_with_talks, "talks": len(talks), "chunks": len(chunks),
+                   "talks_with_notes": sum(1 for t in talks if t.has_notes)},
+    }
+    write_index(out, manifest, talks, chunks, hashes, vectors, bm25)
+    return BuildReport(out, notes_with_talks, len(talks), len(chunks), embedded,
+                       len(chunks) - embedded, time.perf_counter() - start,
+                       len(corpus.warnings))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m index.build", description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="notes folder (default: $CORPUS_DIR or corpus)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="index folder (default: $INDEX_DIR or data/index)")
+    parser.add_argument("--model", default=None,
+                        help="sentence-transformers model (default: $EMBEDDING_MODEL or the "
+                             "bundled multilingual-e5-small)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    corpus_dir = args.corpus or default_corpus_dir()
+    out = args.out or default_index_dir()
+    model = args.model or default_model()
+    if not corpus_dir.is_dir():
+        print(f"error: corpus folder {corpus_dir} does not exist; pass --corpus DIR",
+              file=sys.stderr)
+        return 1
+    try:
+        report = build_index(corpus_dir, out, make_encoder(model), show_progress=not args.quiet,
+                             log=lambda m: print(m, file=sys.stderr))
+    except CorpusError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        print(f"error: the corpus has {sum(p.severity == 'error' for p in exc.problems)} "
+              f"problem(s); fix them (see `python -m index.check`) and build again. "
+              f"The previous index at {out} is unchanged.", file=sys.stderr)
+        return 1
+    except KubeconBotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"interrupted; the previous index at {out} is unchanged", file=sys.stderr)
+        return 130
+    print(report.summary())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""Reading a notes file's bytes and YAML front matter, with errors that name file and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .models import NoteMeta, Problem
+
+FIELDS = ("title", "author", "url", "conference", "event", "city", "year", "date", "language")
+REQUIRED = ("title", "author", "url", "conference", "event", "year", "language")
+EVENT_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+LANG_RE = re.compile(r"^[a-z]{2}$")
+YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A notes file split into front matter and body; body_line is the body's first line number."""
+
+    meta: NoteMeta
+    body: str
+    body_line: int
+    problems: tuple[Problem, ...]
+
+
+def decode(path: str, data: bytes) -> tuple[str | None, list[Problem]]:
+    """UTF-8 text of a file, or a problem naming the line of the first bad byte."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, [Problem(path, line, (
+            f"not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} cannot be decoded; "
+            "save the file as UTF-8"))]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        return None, [Problem(path, 1, (
+            "empty file: add YAML front matter (title, author, url, conference, event, year, "
+            "language) and one heading per talk, or delete the file"))]
+    return text, []
+
+
+def _key_lines(lines: list[str], first_line: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        m = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
+        if m and m.group(1) not in out:
+            out[m.group(1)] = first_line + i
+    return out
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def validate_meta(path: str, raw: Any, lines: list[str], first_line: int
+                  ) -> tuple[dict[str, Any], list[Problem]]:
+    """Check front matter fields and types; returns clean values and problems."""
+    if not isinstance(raw, dict):
+        return {}, [Problem(path, first_line, (
+            "front matter must be a YAML mapping of 'key: value' lines "
+            f"({', '.join(FIELDS)})"))]
+    where = _key_lines(lines, first_line)
+    problems: list[Problem] = []
+    clean: dict[str, Any] = {}
+    for key, value in raw.items():
+        line = where.get(str(key), first_line)
+        if key not in FIELDS:
+            problems.append(Problem(path, line, (
+                f"unknown field '{key}' in front matter; allowed fields: {', '.join(FIELDS)}")))
+            continue
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if key == "year":
+            if isinstance(value, bool) or not isinstance(value, int) and not (
+                    isinstance(value, str) and value.strip().isdigit()):
+                problems.append(Problem(path, line, (
+                    f"field 'year' must be a whole number like 2019, got {value!r}")))
+                continue
+            year = int(value)
+            if not 1990 <= year <= 2100:
+                problems.append(Problem(path, line, (
+                    f"field 'year' must be a year between 1990 and 2100, got {year}")))
+                continue
+            clean[key] = year
+        elif key == "date":
+            text = _as_text(value)
+            if not DATE_RE.match(text):
+                problems.append(Problem(path, line, (
+                    f"field 'date' must look like 2019-05-21 (or 2019-05), got {value!r}")))
+                continue
+            clean[key] = text
+        elif isinstance(value, (dict, list)):
+            problems.append(Problem(path, line, (
+                f"field '{key}' must be a single line of text, got a YAML "
+                f"{'list' if isinstance(value, list) else 'mapping'}")))
+        else:
+            clean[key] = _as_text(value).strip()
+    if "event" in clean and not EVENT_RE.match(clean["event"]):
+        problems.append(Problem(path, where.get("event", first_line), (
+            f"field 'event' must be a short id of lowercase letters, digits and '-', "
+            f"like kubecon-eu-2019, got {clean['event']!r}")))
+    if "language" in clean and not LANG_RE.match(clean["language"]):
+        problems.append(Problem(path, where.get("language", first_line), (
+            f"field 'language' must be a two-letter ISO 639-1 code like en, da or fr, "
+            f"got {clean['language']!r}")))
+    if "url" in clean and not re.match(r"^https?://", clean["url"]):
+        problems.append(Problem(path, where.get("url", first_line), (
+            f"field 'url' must start with http:// or https://, got {clean['url']!r}")))
+    missing = [k for k in REQUIRED if k not in clean and k not in
+               {p.message.split("'")[1] for p in problems if p.message.startswith("field '")}]
+    if missing:
+        problems.append(Problem(path, first_line, (
+            f"front matter is missing {', '.join(missing)}; add "
+            + ", ".join(f"'{k}: ...'" for k in missing))))
+    return clean, problems
+
+
+def derive_meta(path: Path, body: str) -> dict[str, Any]:
+    """Defaults for a note without front matter: from its first heading and its file name."""
+    title = path.stem
+    for line in body.splitlines():
+        m = re.match(r"^#\s+(.+?)\s*#*\s*$", line)
+        if m:
+            title = m.group(1)
+            break
+    years = YEAR_IN_TEXT.findall(f"{path.stem} {title}")
+    year = int(years[0]) if years else 0
+    event = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "notes"
+    return {"title": title, "author": "unknown", "url": "", "conference": title,
+            "event": event, "city": "", "year": year, "date": "", "language": "en"}
+
+
+def read_document(path: Path, display: str | None = None) -> Document:
+    """Read a notes file: front matter checked, body returned with its first line number."""
+    name = display or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Document(_empty_meta(name), "", 1, (Problem(name, 1, f"cannot read file: {exc}"),))
+    text, problems = decode(name, data)
+    if text is None:
+        return Document(_empty_meta(name), "", 1, tuple(problems))
+    lines = text.split("\n")
+    if lines[0].strip() != "---":
+        values = derive_meta(path, text)
+        warn = Problem(name, 1, (
+            "no front matter: indexed with defaults derived from the file name and first "
+            "heading; add a '---' block with title, author, url, conference, event, year, "
+            "language"), severity="warning")
+        return Document(_meta(name, values), text, 1, (warn,))
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        return Document(_empty_meta(name), "", 1, (Problem(name, 1, (
+            "front matter starts with '---' but has no closing '---' line; add one after "
+            "the last field")),))
+    fm_lines = lines[1:end]
+    try:
+        raw = yaml.safe_load("\n".join(fm_lines))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = 2 + (mark.line if mark is not None else 0)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return Document(_empty_meta(name), "", 1, (Problem(name, line, (
+            f"front matter is not valid YAML ({reason}); write one 'key: value' per line "
+            "and quote values that contain ': '")),))
+    values, problems = validate_meta(name, raw if raw is not None else {}, fm_lines, 2)
+    merged = {**derive_meta(path, "\n".join(lines[end + 1:])), **values}
+    return Document(_meta(name, merged), "\n".join(lines[end + 1:]), end + 2, tuple(problems))
+
+
+def _meta(path: str, v: dict[str, Any]) -> NoteMeta:
+    return NoteMeta(path=path, title=v.get("title", ""), author=v.get("author", ""),
+                    url=v.get("url", ""), conference=v.get("conference", ""),
+                    event=v.get("event", ""), city=v.get("city", ""), year=int(v.get("year") or 0),
+                    date=v.get("date", ""), language=v.get("language", "en"))
+
+
+def _empty_meta(path: str) -> NoteMeta:
+    return _meta(path, {})

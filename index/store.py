@@ -1,0 +1,221 @@
+"""The index directory: manifest, FAISS, BM25, talk and chunk metadata; atomic swap on write."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import IndexCorruptError, IndexMissingError, IndexVersionError
+from .models import Chunk, Link, NoteMeta, Talk
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+EXACT_LIMIT = 50_000          # up to this many chunks the FAISS index is exact (flat)
+
+
+@dataclass
+class StoredIndex:
+    """Everything the retriever needs, loaded from an index directory."""
+
+    path: Path
+    manifest: dict[str, Any]
+    talks: list[Talk]
+    chunks: list[Chunk]
+    chunk_hashes: list[str]
+    vectors: np.ndarray
+    faiss_index: Any
+    bm25: Any
+
+
+def talk_to_record(talk: Talk) -> dict[str, Any]:
+    return {
+        "id": talk.id, "title": talk.title, "speakers": list(talk.speakers),
+        "companies": list(talk.companies), "kind": talk.kind, "event": talk.event,
+        "conference": talk.conference, "year": talk.year, "day": talk.day, "track": talk.track,
+        "label": talk.label, "level": talk.level, "anchor": talk.anchor, "line": talk.line,
+        "links": [link.to_dict() for link in talk.links],
+        "note": talk.note.to_dict() if talk.note else None,
+        "has_notes": talk.has_notes, "official_title": talk.official_title,
+    }
+
+
+def talk_from_record(rec: dict[str, Any]) -> Talk:
+    note = NoteMeta(**rec["note"]) if rec.get("note") else None
+    return Talk(
+        id=rec["id"], title=rec["title"], speakers=tuple(rec["speakers"]),
+        companies=tuple(rec["companies"]), kind=rec["kind"], event=rec["event"],
+        conference=rec["conference"], year=rec["year"], day=rec.get("day", ""),
+        track=rec.get("track", ""), label=rec.get("label", ""), level=rec.get("level", ""),
+        anchor=rec.get("anchor", ""), line=rec.get("line", 0),
+        links=tuple(Link(**link) for link in rec.get("links", [])), note=note,
+        has_notes=rec.get("has_notes", True), official_title=rec.get("official_title", ""),
+    )
+
+
+def build_faiss(vectors: np.ndarray) -> Any:
+    """Exact inner-product index for small corpora, HNSW beyond EXACT_LIMIT chunks."""
+    import faiss
+    dim = vectors.shape[1]
+    if len(vectors) <= EXACT_LIMIT:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def write_index(out: Path, manifest: dict[str, Any], talks: list[Talk], chunks: list[Chunk],
+                chunk_hashes: list[str], vectors: np.ndarray, bm25: Any,
+                extra_files: dict[str, str] | None = None) -> None:
+    """Write a complete index into a temporary sibling of `out`, then swap it into place."""
+    import faiss
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{int(time.time() * 1000)}"
+    tmp.mkdir()
+    try:
+        np.save(tmp / "vectors.npy", vectors.astype(np.float32))
+        faiss.write_index(build_faiss(vectors), str(tmp / "dense.faiss"))
+        bm25.save(str(tmp / "bm25"), show_progress=False)
+        _write_json(tmp / "talks.json", [talk_to_record(t) for t in talks])
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
+            for chunk, h in zip(chunks, chunk_hashes):
+                fh.write(json.dumps({"id": chunk.id, "talk_id": chunk.talk_id,
+                                     "header": chunk.header, "text": chunk.text, "hash": h},
+                                    ensure_ascii=False) + "\n")
+        for name, content in (extra_files or {}).items():
+            (tmp / name).write_text(content, encoding="utf-8")
+        # The manifest goes last: a directory without one is never a complete index.
+        _write_json(tmp / MANIFEST, manifest)
+        _fsync_dir(tmp)
+        swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_json(path: Path, data: Any) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _rename_exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two directories (Linux renameat2 RENAME_EXCHANGE)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    rc = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    return rc == 0
+
+
+def swap_into_place(new: Path, out: Path) -> None:
+    """Make `new` the index at `out`; the old index stays loadable until the very swap."""
+    if not out.exists():
+        os.rename(new, out)
+        return
+    if _rename_exchange(new, out):
+        shutil.rmtree(new, ignore_errors=True)   # `new` now holds the previous index
+        return
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    os.rename(out, old)
+    os.rename(new, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise IndexMissingError(
+            f"no index at {path}; build it with `python -m index.build --out {path}`")
+    if not path.is_dir():
+        raise IndexCorruptError(f"{path} is not a directory; remove it and run "
+                                f"`python -m index.build --out {path}`")
+    mpath = path / MANIFEST
+    if not mpath.exists():
+        raise IndexCorruptError(f"{path} has no {MANIFEST}: the index is incomplete or not an "
+                                f"index; rebuild it with `python -m index.build --out {path}`")
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        version = int(manifest["schema_version"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IndexCorruptError(f"{mpath} is unreadable ({exc}); rebuild the index with "
+                                f"`python -m index.build --out {path}`") from exc
+    if version > SCHEMA_VERSION:
+        raise IndexVersionError(
+            f"{path} was written by a newer kubecon-bot (index schema {version}, this version "
+            f"reads {SCHEMA_VERSION}); upgrade kubecon-bot or rebuild with "
+            f"`python -m index.build --out {path}`")
+    if version < SCHEMA_VERSION:
+        raise IndexVersionError(f"{path} uses an old index schema ({version}); rebuild it with "
+                                f"`python -m index.build --out {path}`")
+    return manifest
+
+
+def load_index(path: Path) -> StoredIndex:
+    """Load a complete index directory; clear errors for missing, corrupt or newer indexes."""
+    import bm25s
+    import faiss
+    path = Path(path)
+    manifest = read_manifest(path)
+    try:
+        talks = [talk_from_record(r) for r in json.loads((path / "talks.json").read_text("utf-8"))]
+        chunks, hashes = [], []
+        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                chunks.append(Chunk(rec["id"], rec["talk_id"], rec["header"], rec["text"]))
+                hashes.append(rec["hash"])
+        vectors = np.load(path / "vectors.npy", mmap_mode="r")
+        faiss_index = faiss.read_index(str(path / "dense.faiss"))
+        bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False, mmap=False)
+    except Exception as exc:  # any unreadable part means a corrupt index
+        raise IndexCorruptError(f"index at {path} is corrupt ({type(exc).__name__}: {exc}); "
+                                f"rebuild it with `python -m index.build --out {path}`") from exc
+    if not (len(chunks) == len(hashes) == vectors.shape[0] == faiss_index.ntotal):
+        raise IndexCorruptError(f"index at {path} is inconsistent ({len(chunks)} chunks, "
+                                f"{vectors.shape[0]} vectors); rebuild it with "
+                                f"`python -m index.build --out {path}`")
+    return StoredIndex(path, manifest, talks, chunks, hashes, vectors, faiss_index, bm25)
+
+
+def cached_vectors(path: Path, model: str) -> dict[str, np.ndarray]:
+    """Vectors of the previous index at `path` by chunk hash, if it was built with `model`."""
+    try:
+        manifest = read_manifest(path)
+        if manifest.get("model", {}).get("name") != model:
+            return {}
+        vectors = np.load(path / "vectors.npy")
+        hashes = [json.loads(line)["hash"] for line in
+                  open(path / "chunks.jsonl", encoding="utf-8")]
+    except Exception:
+        return {}
+    if len(hashes) != len(vectors):
+        return {}
+    return dict(zip(hashes, vectors))

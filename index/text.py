@@ -1,0 +1,71 @@
+"""Text utilities shared by chunking, BM25 and highlighting: words, stems, sentences."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+WORD_RE = re.compile(r"[\w][\w'’.+-]*[\w+]|\w", re.UNICODE)
+SENTENCE_RE = re.compile(r"(?<=[.!?…])[\"”»)]?\s+(?=[\"“«(]?[A-ZÀ-ÞÆØÅ0-9])")
+
+# Function words of the three corpus languages: they carry no topic.
+STOPWORDS = frozenset("""
+a about after all also am an and any are as at be been but by can could did do does doing
+for from had has have how i if in into is it its just me more most my no not of on or our out
+over so some than that the their them then there these they this those to too up was we were
+what when where which who whom why will with would you your yours talk talks say said said
+people anyone someone did do does tell me present presented session sessions
+og i at er en et det den der de som på til med for af har var jeg vi kan ikke om så men
+fra eller også blev være bliver skal mere meget nu hvad hvordan hvem hvor sagde
+le la les un une des du de et est en au aux pour que qui dans sur par pas plus ce cette
+ces son sa ses il elle ils on nous vous avec ont été être fait d l qu c s n j
+""".split())
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents: 'Société' -> 'societe'."""
+    norm = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in norm if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def terms(text: str) -> list[str]:
+    """BM25 terms: folded, stop words dropped, English-stemmed (names survive stemming)."""
+    out = []
+    stem = _stemmer().stemWord
+    for w in words(fold(text)):
+        w = w.strip("'’.-+") or w
+        if w in STOPWORDS or len(w) < 2 and not w.isdigit():
+            continue
+        out.append(stem(w))
+    return out
+
+
+def estimate_tokens(text: str) -> int:
+    """Rough subword-token count for multilingual BERT-style tokenisers."""
+    ws = words(text)
+    long_words = sum(1 for w in ws if len(w) > 7)
+    punct = len(re.findall(r"[^\w\s]", text))
+    return len(ws) + long_words + punct // 2
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of plain text; each line of a list is its own sentence."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        out.extend(s.strip() for s in SENTENCE_RE.split(line) if s.strip())
+    return out

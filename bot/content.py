@@ -127,11 +127,12 @@ def nothing_found(answer: Answer) -> str:
     return "I found nothing in the notes that answers this question."
 
 
-def suggestion(filters: Filters, command: str) -> str:
-    """What to try next when nothing was found."""
+def suggestion(filters: Filters, command: str = "") -> str:
+    """What to try next when nothing was found (`command` prefixes the example, if given)."""
     if not filters.is_empty():
         return "Try again without some of the filters, or with other words."
-    return f"Try other or fewer words, for example: {command} {EXAMPLES[0]}"
+    example = f"{command} {EXAMPLES[0]}" if command else EXAMPLES[0]
+    return f"Try other or fewer words, for example: {example}"
 
 
 def no_notes_line(talk: Talk) -> str:

@@ -63,7 +63,8 @@ def split_text(text: str, target: int = TARGET_TOKENS) -> list[str]:
         pieces.append(" ".join(current))
     # Fold a tiny tail into the previous piece.
     if len(pieces) > 1 and estimate_tokens(pieces[-1]) < target // 5:
-        pieces[-2] = pieces[-2] + " " + pieces.pop()
+        tail = pieces.pop()
+        pieces[-1] = f"{pieces[-1]} {tail}"
     return pieces
 
 

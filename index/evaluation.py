@@ -1,0 +1,70 @@
+"""Recall@k and MRR of a retriever over a questions file (pure functions + a loader)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from .errors import KubeconBotError
+
+
+@dataclass(frozen=True)
+class Question:
+    q: str
+    expect: tuple[str, ...]
+    lang: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    question: Question
+    rank: int | None          # 1-based rank of the first matching talk, None if not found
+    titles: tuple[str, ...]   # the titles returned, best first
+
+
+def load_questions(path: Path) -> list[Question]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise KubeconBotError(f"cannot read questions file {path}: {exc}") from exc
+    if not isinstance(data, list):
+        raise KubeconBotError(f"{path} must be a YAML list of {{q: ..., expect: [...]}}")
+    out = []
+    for i, item in enumerate(data, 1):
+        if not isinstance(item, dict) or "q" not in item or "expect" not in item:
+            raise KubeconBotError(f"{path}: item {i} needs 'q' and 'expect'")
+        out.append(Question(str(item["q"]), tuple(str(e) for e in item["expect"] or ()),
+                            str(item.get("lang", ""))))
+    return out
+
+
+def first_match(titles: list[str], expect: tuple[str, ...]) -> int | None:
+    for i, title in enumerate(titles, 1):
+        if any(e.lower() in title.lower() for e in expect):
+            return i
+    return None
+
+
+def evaluate(questions: list[Question], titles_for: Callable[[str], list[str]]) -> list[Outcome]:
+    out = []
+    for q in questions:
+        titles = titles_for(q.q)
+        out.append(Outcome(q, first_match(titles, q.expect) if q.expect else None, tuple(titles)))
+    return out
+
+
+def metrics(outcomes: list[Outcome], ks: tuple[int, ...] = (1, 3, 5)) -> dict[str, Any]:
+    """Recall@k and MRR over questions with expectations; floor accuracy over the others."""
+    pos = [o for o in outcomes if o.question.expect]
+    neg = [o for o in outcomes if not o.question.expect]
+    res: dict[str, Any] = {"questions": len(pos)}
+    for k in ks:
+        res[f"recall@{k}"] = round(sum(1 for o in pos if o.rank and o.rank <= k) / max(1, len(pos)), 4)
+    res["mrr"] = round(sum(1 / o.rank for o in pos if o.rank) / max(1, len(pos)), 4)
+    if neg:
+        res["unanswerable"] = len(neg)
+        res["unanswerable_refused"] = round(sum(1 for o in neg if not o.titles) / len(neg), 4)
+    return res

@@ -1,0 +1,63 @@
+"""Shared fixtures: a fake-encoder index of the real corpus (fast) and the real-model index (slow)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from encoders import FakeEncoder  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def fake_index(tmp_path_factory, corpus_dir):
+    from index.build import build_index
+    out = tmp_path_factory.mktemp("fake") / "index"
+    build_index(corpus_dir, out, FakeEncoder(), show_progress=False, log=lambda m: None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def fake_retriever(fake_index):
+    from index.retrieval import load_retriever
+    return load_retriever(fake_index, "fake-encoder", encoder=FakeEncoder())
+
+
+@pytest.fixture(scope="session")
+def real_index_dir(tmp_path_factory, corpus_dir) -> Path:
+    """The real corpus indexed with the real default model (built once per test session).
+
+    REAL_INDEX_DIR points at an index built beforehand (CI builds it once and reuses it)."""
+    from index.build import build_index
+    from index.config import DEFAULT_MODEL
+    from index.embedding import make_encoder
+    given = os.environ.get("REAL_INDEX_DIR")
+    out = Path(given) if given else tmp_path_factory.mktemp("real") / "index"
+    build_index(corpus_dir, out, make_encoder(DEFAULT_MODEL), show_progress=False,
+                log=lambda m: None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_retriever(real_index_dir):
+    from index.config import DEFAULT_MODEL
+    from index.retrieval import load_retriever
+    return load_retriever(real_index_dir, DEFAULT_MODEL)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path, corpus_dir) -> Path:
+    dst = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, dst)
+    return dst

@@ -26,12 +26,13 @@ def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient 
                *, values: ValueStore | None = None) -> AsyncApp:
     """An AsyncApp answering from `retriever`; pass `client` to talk to another Slack (tests)."""
     client = client or web_client(settings)
+    if client.token is None:
+        client.token = settings.secret("slack_bot_token") or None
     # Never verify HTTP requests against an empty secret: without one, nothing verifies.
     signing_secret = settings.secret("slack_signing_secret") or secrets.token_hex(32)
     app = AsyncApp(
         name="kubecon-bot",
         client=client,
-        token=settings.secret("slack_bot_token") or client.token,
         signing_secret=signing_secret,
         logger=logging.getLogger("bot.app"),
     )

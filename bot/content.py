@@ -85,7 +85,7 @@ def links(talk: Talk) -> list[TalkLink]:
     if has_notes(talk) and talk.note is not None and talk.url:
         author = talk.note.author.strip()
         out.append(TalkLink("notes", f"Notes by {author}" if author else "Notes", talk.url))
-    seen = {talk.url}
+    seen = {item.url for item in out}
     for kind, label in LINK_LABELS:
         for item in talk.links:
             if item.kind == kind and item.url and item.url not in seen:
@@ -138,5 +138,5 @@ def suggestion(filters: Filters, command: str = "") -> str:
 def no_notes_line(talk: Talk) -> str:
     """Said plainly for a talk known only from the conference catalog."""
     if talk.link("video"):
-        return "No notes cover this talk yet; only the conference catalog lists it. Watch the recording."
+        return "No notes cover this talk yet; only the conference catalog lists it. Watch the recording:"
     return "No notes cover this talk yet; only the conference catalog lists it."

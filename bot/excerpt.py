@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 ELLIPSIS = "…"
 
@@ -23,7 +23,7 @@ def cost(text: str, weights: Mapping[str, int] = PLAIN_COST) -> int:
     return sum(weights.get(ch, 1) for ch in text)
 
 
-def _fit_count(chars: str, budget: int, weights: Mapping[str, int]) -> int:
+def _fit_count(chars: Iterable[str], budget: int, weights: Mapping[str, int]) -> int:
     used = n = 0
     for ch in chars:
         used += weights.get(ch, 1)

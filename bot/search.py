@@ -26,10 +26,11 @@ def load_retriever(settings: Settings) -> Retriever:
     """Load the model and index (slow; raises the index errors, whose messages say what to run)."""
     from index.retrieval import load_retriever as load
 
-    kwargs: dict[str, object] = {}
     if "catalog_results" in inspect.signature(load).parameters:
-        kwargs["catalog_results"] = settings.catalog_results
-    retriever: Retriever = load(settings.index_dir, settings.embedding_model, **kwargs)
+        retriever: Retriever = load(settings.index_dir, settings.embedding_model,
+                                    catalog_results=settings.catalog_results)
+    else:  # pragma: no cover - an older retriever
+        retriever = load(settings.index_dir, settings.embedding_model)
     return retriever
 
 
@@ -50,5 +51,5 @@ class Searcher:
         """The answer for one page of results; raises what the retriever raises."""
         async with self._lock:
             return await asyncio.wait_for(
-                asyncio.to_thread(self.retriever.search, question, self.page_size, offset),
+                asyncio.to_thread(self.retriever.search, question, k=self.page_size, offset=offset),
                 self.timeout)

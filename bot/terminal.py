@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from bot.content import HELP_WORDS, PAGE_SIZE, is_help
 from bot.escape import terminal
+from bot.logs import new_error_id
 from bot.search import Retriever
 from bot.text import answer_text, help_text
 from index.errors import QueryError
 from index.models import Answer
+
+logger = logging.getLogger("bot.terminal")
 
 QUIT_WORDS = frozenset({"quit", "exit", "q", ":q"})
 MORE_WORDS = frozenset({"more", "m", "next"})
@@ -20,9 +24,13 @@ def ask(retriever: Retriever, question: str, *, offset: int = 0, color: bool = F
     if is_help(question):
         return help_text(prompt=False), None
     try:
-        answer = retriever.search(question, PAGE_SIZE, offset)
+        answer = retriever.search(question, k=PAGE_SIZE, offset=offset)
     except QueryError as exc:
         return f"{terminal(str(exc))}\nType help for examples.", None
+    except Exception:
+        error_id = new_error_id()
+        logger.exception("error_id=%s: failed to answer in the terminal", error_id)
+        return f"Sorry, something went wrong while answering (error id {error_id}).", None
     return answer_text(answer, color=color), answer
 
 

@@ -31,7 +31,8 @@ def talk_text(result: Result, rank: int, *, width: int = 88, color: bool = False
     about = " · ".join(content.details(talk))
     if about:
         lines.extend(_wrap(terminal(about), "   ", width))
-    if talk.url:
+    links = content.links(talk)
+    if talk.url and talk.url not in {item.url for item in links}:
         lines.append(f"   {terminal(talk.url)}")
     if not content.has_notes(talk):
         lines.extend(_wrap(content.no_notes_line(talk), "   ", width))
@@ -48,7 +49,7 @@ def talk_text(result: Result, rank: int, *, width: int = 88, color: bool = False
         passage = (before + bold + after).strip()
         if passage:
             lines.extend(_wrap(passage, "   │ ", width))
-    for item in content.links(talk):
+    for item in links:
         lines.append(f"   {terminal(item.label)}: {terminal(item.url)}")
     return "\n".join(lines)
 
@@ -60,14 +61,14 @@ def answer_text(answer: Answer, *, width: int = 88, color: bool = False) -> str:
         lines = [content.nothing_found(answer), f"Question: “{question}”"]
         if not answer.filters.is_empty():
             lines.append(f"Filters applied: {terminal(answer.filters.describe())}")
-        lines.extend(["", content.suggestion(answer.filters), "", content.footer(answer.info)])
+        lines.extend(["", content.suggestion(answer.filters), "", terminal(content.footer(answer.info))])
         return "\n".join(lines)
     header = f"{'More talks' if answer.offset else 'Talks'} for “{shorten(question, 500)}”"
     span = content.span(answer)
     parts = [f"{header} · {span}" if span else header]
     for i, result in enumerate(answer.results[: content.PAGE_SIZE]):
         parts.append(talk_text(result, answer.offset + i + 1, width=width, color=color))
-    parts.append(content.footer(answer.info))
+    parts.append(terminal(content.footer(answer.info)))
     return "\n\n".join(parts)
 
 

@@ -36,3 +36,12 @@ def idf(retriever: Any, term: str) -> float:
     df = int(indptr[tid + 1] - indptr[tid])
     n = int(retriever.scores["num_docs"])
     return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+
+def known_share(retriever: Any, query: str) -> float:
+    """Share of the query's terms that occur in the corpus (1.0 for a query with no terms)."""
+    q = terms(query)
+    if not q:
+        return 1.0
+    vocab = retriever.vocab_dict
+    return sum(1 for t in q if t in vocab) / len(q)

@@ -7,25 +7,28 @@ from pathlib import Path
 
 import numpy as np
 
-from .bm25 import bm25_scores, idf
+from .bm25 import bm25_scores, idf, known_share
 from .embedding import Encoder, make_encoder
 from .errors import ModelMismatchError
 from .filters import parse_query, talk_matches
 from .highlight import best_sentence
 from .models import Answer, Filters, IndexInfo, Passage, Result, Talk
 from .store import StoredIndex, load_index
+from .text import fold, query_names, terms, words
 
 
 @dataclass(frozen=True)
 class FusionParams:
-    """Weights of reciprocal rank fusion and the relevance floor (tuned on the dev questions)."""
+    """Score fusion weights and the relevance floor, tuned on eval/dev_questions.yaml
+    (scripts/tune_fusion.py): fused = a*bm25/max_bm25 + (1-a)*dense_rescaled, where
+    a = bm25_weight * (share of the question's terms the corpus knows), so a question in a
+    language the notes are not written in leans on the embeddings."""
 
-    rrf_k: float = 60.0
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    bm25_weight: float = 0.6
     depth: int = 100             # candidates taken from each retriever
-    floor_dense: float = 0.80    # best cosine below this ...
-    floor_bm25: float = 4.0      # ... and best BM25 below this: nothing relevant
+    floor_dense: float = 0.79    # best cosine below this: nothing relevant
+    strong_dense: float = 0.88   # best cosine above this overrides the unknown-names check
+    strong_bm25: float = 3.0     # so does a best BM25 score above this
     passages: int = 2            # passages per talk
 
 
@@ -55,6 +58,8 @@ class Retriever:
                               chunks=int(counts.get("chunks", len(stored.chunks))),
                               model=stored.manifest.get("model", {}).get("name", ""))
         self._has_notes = np.array([t.has_notes for t in self.talks], dtype=bool)
+        self._meta_words = {fold(w) for t in self.talks for w in words(" ".join(
+            (t.event, t.conference, t.note.city if t.note else "", *t.speakers, *t.companies)))}
 
     # -- candidate scores ------------------------------------------------------------------
     def _allowed_talks(self, filters: Filters) -> np.ndarray:
@@ -81,9 +86,59 @@ class Retriever:
             keep &= np.isin(ids, allowed_chunks)
         return ids[keep][:depth], scores[keep][:depth]
 
-    def bm25_candidates(self, text: str, allowed_chunks: np.ndarray | None
-                        ) -> tuple[np.ndarray, np.ndarray]:
-        scores = bm25_scores(self.stored.bm25, text)
+    # -- ranking -----------------------------------------------------------------------------
+    def rank(self, text: str, filters: Filters, mode: str = "hybrid",
+             qvec: np.ndarray | None = None) -> tuple[list[Ranked], float, float]:
+        """All candidate talks, best first, plus the best dense and BM25 scores seen."""
+        allowed_talks = self._allowed_talks(filters)
+        allowed_chunks = None
+        if not allowed_talks.all():
+            allowed_chunks = np.flatnonzero(allowed_talks[self.chunk_talk])
+            if len(allowed_chunks) == 0:
+                return [], 0.0, 0.0
+        p = self.params
+        rows: np.ndarray = np.zeros(0, dtype=np.int64)
+        dense_n = np.zeros(0, dtype=np.float32)
+        bm25_n = np.zeros(0, dtype=np.float32)
+        best_dense = best_bm25 = 0.0
+        d_rows = b_rows = np.zeros(0, dtype=np.int64)
+        if mode in ("hybrid", "dense"):
+            if qvec is None:
+                qvec = self.encoder.embed_query(text)
+            d_rows, d_sims = self.dense_candidates(qvec, allowed_chunks)
+            if len(d_sims):
+                best_dense = float(d_sims[0])
+                ref = float(d_sims[-1]) if len(d_sims) > 1 else best_dense - 1.0
+        if mode in ("hybrid", "bm25"):
+            all_bm25 = bm25_scores(self.stored.bm25, text)
+            b_rows, b_scores = self._top_bm25(all_bm25, allowed_chunks)
+            best_bm25 = float(b_scores[0]) if len(b_scores) else 0.0
+        rows = np.union1d(d_rows, b_rows).astype(np.int64)
+        if len(rows) == 0:
+            return [], best_dense, best_bm25
+        if mode in ("hybrid", "dense") and len(d_rows):
+            sims = np.asarray(self.stored.vectors[rows] @ qvec, dtype=np.float32)
+            dense_n = np.clip((sims - ref) / max(best_dense - ref, 1e-6), 0.0, None)
+        else:
+            dense_n = np.zeros(len(rows), dtype=np.float32)
+        if mode in ("hybrid", "bm25") and best_bm25 > 0:
+            bm25_n = all_bm25[rows] / best_bm25
+        else:
+            bm25_n = np.zeros(len(rows), dtype=np.float32)
+        a = {"dense": 0.0, "bm25": 1.0}.get(mode, p.bm25_weight * known_share(self.stored.bm25, text))
+        fused = a * bm25_n + (1 - a) * dense_n
+        by_talk: dict[int, list[tuple[float, int]]] = {}
+        for row, score in zip(rows.tolist(), fused.tolist()):
+            by_talk.setdefault(int(self.chunk_talk[row]), []).append((score, row))
+        ranked = []
+        for t, items in by_talk.items():
+            items.sort(reverse=True)
+            ranked.append(Ranked(t, items[0][0], tuple(row for _, row in items)))
+        ranked.sort(key=lambda r: (-r.score, r.talk))
+        return ranked, best_dense, best_bm25
+
+    def _top_bm25(self, scores: np.ndarray, allowed_chunks: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
         if allowed_chunks is not None:
             masked = np.zeros_like(scores)
             masked[allowed_chunks] = scores[allowed_chunks]
@@ -96,41 +151,6 @@ class Retriever:
         top = top[scores[top] > 0]
         return top, scores[top]
 
-    # -- ranking -----------------------------------------------------------------------------
-    def rank(self, text: str, filters: Filters, mode: str = "hybrid",
-             qvec: np.ndarray | None = None) -> tuple[list[Ranked], float, float]:
-        """All relevant talks, best first, plus the best dense and BM25 scores seen."""
-        allowed_talks = self._allowed_talks(filters)
-        allowed_chunks = None
-        if not allowed_talks.all():
-            allowed_chunks = np.flatnonzero(allowed_talks[self.chunk_talk])
-            if len(allowed_chunks) == 0:
-                return [], 0.0, 0.0
-        p = self.params
-        fused: dict[int, float] = {}
-        best_dense = best_bm25 = 0.0
-        if mode in ("hybrid", "dense"):
-            if qvec is None:
-                qvec = self.encoder.embed_query(text)
-            rows, sims = self.dense_candidates(qvec, allowed_chunks)
-            best_dense = float(sims[0]) if len(sims) else 0.0
-            for r, row in enumerate(rows):
-                fused[int(row)] = fused.get(int(row), 0.0) + p.dense_weight / (p.rrf_k + r + 1)
-        if mode in ("hybrid", "bm25"):
-            rows, scores = self.bm25_candidates(text, allowed_chunks)
-            best_bm25 = float(scores[0]) if len(scores) else 0.0
-            for r, row in enumerate(rows):
-                fused[int(row)] = fused.get(int(row), 0.0) + p.bm25_weight / (p.rrf_k + r + 1)
-        by_talk: dict[int, list[tuple[float, int]]] = {}
-        for row, score in fused.items():
-            by_talk.setdefault(int(self.chunk_talk[row]), []).append((score, row))
-        ranked = []
-        for t, items in by_talk.items():
-            items.sort(reverse=True)
-            ranked.append(Ranked(t, items[0][0], tuple(row for _, row in items)))
-        ranked.sort(key=lambda r: (-r.score, r.talk))
-        return ranked, best_dense, best_bm25
-
     def list_talks(self, filters: Filters) -> list[Ranked]:
         """Filters without words: every matching talk, in corpus order."""
         allowed = self._allowed_talks(filters)
@@ -140,8 +160,21 @@ class Retriever:
                 first[int(t)] = row
         return [Ranked(t, 1.0, (row,)) for t, row in first.items()]
 
-    def is_relevant(self, best_dense: float, best_bm25: float) -> bool:
-        return best_dense >= self.params.floor_dense or best_bm25 >= self.params.floor_bm25
+    def is_relevant(self, text: str, best_dense: float, best_bm25: float) -> bool:
+        """The floor: weak embeddings, or a question about names the notes never mention
+        and no strong keyword match either."""
+        p = self.params
+        if best_dense < p.floor_dense:
+            return False
+        if best_dense >= p.strong_dense or best_bm25 >= p.strong_bm25:
+            return True
+        names = query_names(text)
+        return not names or any(self._known(n) for n in names)
+
+    def _known(self, name: str) -> bool:
+        vocab = self.stored.bm25.vocab_dict
+        parts = [t for t in terms(name.replace("-", " "))]
+        return bool(parts) and any(t in vocab for t in parts) or fold(name) in self._meta_words
 
     # -- answers -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 3, offset: int = 0) -> Answer:
@@ -149,7 +182,7 @@ class Retriever:
         text, filters = parse_query(query)
         if text:
             ranked, best_dense, best_bm25 = self.rank(text, filters)
-            if not self.is_relevant(best_dense, best_bm25):
+            if not self.is_relevant(text, best_dense, best_bm25):
                 ranked = []
         else:
             ranked = self.list_talks(filters)

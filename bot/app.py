@@ -6,6 +6,7 @@ import logging
 import secrets
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.actions import ValueStore
@@ -18,8 +19,10 @@ from bot.settings import Settings
 
 def web_client(settings: Settings) -> AsyncWebClient:
     """A Web API client with the bot token, pointed at SLACK_API_URL."""
-    return AsyncWebClient(token=settings.secret("slack_bot_token") or None,
-                          base_url=settings.slack_api_url)
+    client = AsyncWebClient(token=settings.secret("slack_bot_token") or None,
+                            base_url=settings.slack_api_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    return client
 
 
 def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient | None = None,

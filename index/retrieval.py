@@ -24,7 +24,9 @@ class FusionParams:
     a = bm25_weight * (share of the question's terms the corpus knows), so a question in a
     language the notes are not written in leans on the embeddings."""
 
-    bm25_weight: float = 0.6
+    bm25_weight: float = 0.7
+    title_weight: float = 0.25   # bonus from the similarity of the question to the talk header
+    title_ref_rank: int = 20     # talk-header cosines are rescaled between this rank and the best
     depth: int = 100             # candidates taken from each retriever
     floor_dense: float = 0.79    # best cosine below this: nothing relevant
     strong_dense: float = 0.88   # best cosine above this overrides the unknown-names check
@@ -130,12 +132,25 @@ class Retriever:
         by_talk: dict[int, list[tuple[float, int]]] = {}
         for row, score in zip(rows.tolist(), fused.tolist()):
             by_talk.setdefault(int(self.chunk_talk[row]), []).append((score, row))
+        bonus = self._title_bonus(qvec, allowed_talks) if mode == "hybrid" else None
         ranked = []
         for t, items in by_talk.items():
             items.sort(reverse=True)
-            ranked.append(Ranked(t, items[0][0], tuple(row for _, row in items)))
+            score = items[0][0] + (float(bonus[t]) if bonus is not None else 0.0)
+            ranked.append(Ranked(t, score, tuple(row for _, row in items)))
         ranked.sort(key=lambda r: (-r.score, r.talk))
         return ranked, best_dense, best_bm25
+
+    def _title_bonus(self, qvec: np.ndarray | None, allowed_talks: np.ndarray) -> np.ndarray | None:
+        tv = self.stored.talk_vectors
+        if qvec is None or tv is None or not len(tv):
+            return None
+        sims = np.asarray(tv @ qvec, dtype=np.float32)
+        ordered = np.sort(sims[allowed_talks])[::-1]
+        if not len(ordered):
+            return None
+        ref = ordered[min(self.params.title_ref_rank, len(ordered) - 1)]
+        return self.params.title_weight * np.clip((sims - ref) / max(ordered[0] - ref, 1e-6), 0, None)
 
     def _top_bm25(self, scores: np.ndarray, allowed_chunks: np.ndarray | None
                   ) -> tuple[np.ndarray, np.ndarray]:

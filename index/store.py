@@ -34,6 +34,7 @@ class StoredIndex:
     vectors: np.ndarray
     faiss_index: Any
     bm25: Any
+    talk_vectors: np.ndarray | None = None   # one vector per talk header (title, speakers, ...)
 
 
 def talk_to_record(talk: Talk) -> dict[str, Any]:
@@ -78,6 +79,7 @@ def build_faiss(vectors: np.ndarray) -> Any:
 
 def write_index(out: Path, manifest: dict[str, Any], talks: list[Talk], chunks: list[Chunk],
                 chunk_hashes: list[str], vectors: np.ndarray, bm25: Any,
+                talk_vectors: np.ndarray, talk_hashes: list[str],
                 extra_files: dict[str, str] | None = None) -> None:
     """Write a complete index into a temporary sibling of `out`, then swap it into place."""
     import faiss
@@ -87,6 +89,8 @@ def write_index(out: Path, manifest: dict[str, Any], talks: list[Talk], chunks: 
     tmp.mkdir()
     try:
         np.save(tmp / "vectors.npy", vectors.astype(np.float32))
+        np.save(tmp / "talk_vectors.npy", talk_vectors.astype(np.float32))
+        _write_json(tmp / "talk_hashes.json", talk_hashes)
         faiss.write_index(build_faiss(vectors), str(tmp / "dense.faiss"))
         bm25.save(str(tmp / "bm25"), show_progress=False)
         _write_json(tmp / "talks.json", [talk_to_record(t) for t in talks])
@@ -195,14 +199,17 @@ def load_index(path: Path) -> StoredIndex:
         vectors = np.load(path / "vectors.npy", mmap_mode="r")
         faiss_index = faiss.read_index(str(path / "dense.faiss"))
         bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False, mmap=False)
+        talk_vectors = np.load(path / "talk_vectors.npy")
     except Exception as exc:  # any unreadable part means a corrupt index
         raise IndexCorruptError(f"index at {path} is corrupt ({type(exc).__name__}: {exc}); "
                                 f"rebuild it with `python -m index.build --out {path}`") from exc
-    if not (len(chunks) == len(hashes) == vectors.shape[0] == faiss_index.ntotal):
+    if not (len(chunks) == len(hashes) == vectors.shape[0] == faiss_index.ntotal) or \
+            talk_vectors.shape[0] != len(talks):
         raise IndexCorruptError(f"index at {path} is inconsistent ({len(chunks)} chunks, "
                                 f"{vectors.shape[0]} vectors); rebuild it with "
                                 f"`python -m index.build --out {path}`")
-    return StoredIndex(path, manifest, talks, chunks, hashes, vectors, faiss_index, bm25)
+    return StoredIndex(path, manifest, talks, chunks, hashes, vectors, faiss_index, bm25,
+                       talk_vectors)
 
 
 def cached_vectors(path: Path, model: str) -> dict[str, np.ndarray]:
@@ -212,10 +219,12 @@ def cached_vectors(path: Path, model: str) -> dict[str, np.ndarray]:
         if manifest.get("model", {}).get("name") != model:
             return {}
         vectors = np.load(path / "vectors.npy")
-        hashes = [json.loads(line)["hash"] for line in
-                  open(path / "chunks.jsonl", encoding="utf-8")]
+        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
+            hashes = [json.loads(line)["hash"] for line in fh]
+        talk_vectors = np.load(path / "talk_vectors.npy")
+        talk_hashes = json.loads((path / "talk_hashes.json").read_text(encoding="utf-8"))
     except Exception:
         return {}
-    if len(hashes) != len(vectors):
+    if len(hashes) != len(vectors) or len(talk_hashes) != len(talk_vectors):
         return {}
-    return dict(zip(hashes, vectors))
+    return {**dict(zip(hashes, vectors)), **dict(zip(talk_hashes, talk_vectors))}

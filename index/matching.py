@@ -220,24 +220,36 @@ class Candidate:
     evidence: tuple[str, ...]
 
 
+@lru_cache(maxsize=65536)
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(t[:2] for t in _topical(words(text.replace("-", " "))))
+
+
+def _may_share_words(texts: tuple[str, ...], entry: str) -> bool:
+    """Cheap test: could any talk name share a (fuzzily) same word with the entry's title?"""
+    mine = frozenset().union(*(_stems(t) for t in texts if t))
+    return bool(mine & _stems(entry))
+
+
 def score_entry(talk: Talk, entry: CatalogEntry, weight: Weights) -> Candidate:
     """The talk's score against one catalog entry and what it rests on."""
     talk_videos = {video_id(link.url) for link in talk.links} - {""}
     if entry.video and video_id(entry.video) in talk_videos:
         return Candidate(entry, 1.0, ("same recording",))
     best, how = 0.0, ""
+    slugs = [m.group(1) for m in (SCHED_RE.search(k.url) for k in talk.links) if m]
+    if not _may_share_words((talk.title, talk.label, *slugs), entry.title):
+        return Candidate(entry, 0.0, ())
     markers = _markers(words(talk.title)) | _markers(words(talk.label))
     for label, text in (("title", talk.title), ("heading", talk.label)):
         if text:
             s = title_score(text, entry.title, weight, markers)
             if s > best:
                 best, how = s, label
-    for link in talk.links:
-        m = SCHED_RE.search(link.url)
-        if m:
-            s = slug_score(m.group(1), entry.title, weight)
-            if s > best:
-                best, how = s, "schedule link"
+    for slug in slugs:
+        s = slug_score(slug, entry.title, weight)
+        if s > best:
+            best, how = s, "schedule link"
     evidence = [f"{how} {best:.2f}"] if how else []
     sp = speaker_evidence(talk, entry)
     if sp > 0:

@@ -222,7 +222,8 @@ class Retriever:
 
 
 def load_retriever(index_dir: Path, model: str, catalog_results: bool = True,
-                   encoder: Encoder | None = None) -> Retriever:
+                   encoder: Encoder | None = None, params: FusionParams | None = None
+                   ) -> Retriever:
     """Load an index and its encoder once; refuses an index built with another model."""
     stored = load_index(Path(index_dir))
     built_with = stored.manifest.get("model", {}).get("name", "")
@@ -232,4 +233,4 @@ def load_retriever(index_dir: Path, model: str, catalog_results: bool = True,
             f"EMBEDDING_MODEL is {model!r}; rebuild it with `python -m index.build` "
             f"(or set EMBEDDING_MODEL={built_with})")
     enc = encoder or make_encoder(model)
-    return Retriever(stored, enc, catalog_results=catalog_results)
+    return Retriever(stored, enc, catalog_results=catalog_results, params=params)

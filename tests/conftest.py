@@ -30,8 +30,10 @@ def fake_index(tmp_path_factory, corpus_dir):
 
 @pytest.fixture(scope="session")
 def fake_retriever(fake_index):
-    from index.retrieval import load_retriever
-    return load_retriever(fake_index, "fake-encoder", encoder=FakeEncoder())
+    from index.retrieval import FusionParams, load_retriever
+    # The fake encoder's cosines are not calibrated: no dense floor for it.
+    return load_retriever(fake_index, "fake-encoder", encoder=FakeEncoder(),
+                          params=FusionParams(floor_dense=0.0))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,84 @@
+"""Retriever behaviour with the fake encoder: filters, bad questions, grouping, highlights."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.errors import QueryError
+from index.filters import parse_query
+from index.highlight import best_sentence
+from index.models import Filters
+
+
+def test_filters_are_parsed_out_of_the_question():
+    text, f = parse_query('year:2017 speaker:"Kelsey Hightower" company:google what was new?')
+    assert text == "what was new?"
+    assert f == Filters(event="", year=2017, speaker="Kelsey Hightower", company="google")
+    assert parse_query("event:kubecon-eu-2019 runtimes")[1].event == "kubecon-eu-2019"
+
+
+@pytest.mark.parametrize("query,needle", [
+    ("", "empty"), ("   ", "empty"), ("x" * 10_000, "too long (10,000 characters)"),
+    ("?!?! ...", "no words"), ("🎉🎉🎉", "no words"), ("year:twenty helm", "not a year"),
+    ("speaker: helm", "has no value"),
+])
+def test_bad_questions_get_clear_errors(fake_retriever, query, needle):
+    with pytest.raises(QueryError, match=needle.replace("(", r"\(").replace(")", r"\)")):
+        fake_retriever.search(query)
+
+
+def test_results_are_distinct_talks_with_passages(fake_retriever):
+    answer = fake_retriever.search("Spinnaker Netflix culture guardrails", k=5)
+    ids = [r.talk.id for r in answer.results]
+    assert len(ids) == len(set(ids)) and ids[0].endswith("cloud-native-cd-spinnaker-and-the-culture-behind-the-tech")
+    top = answer.results[0]
+    assert top.passages and top.passages[0].highlight in top.passages[0].text
+    assert [r.rank for r in answer.results] == list(range(1, len(answer.results) + 1))
+
+
+def test_filters_restrict_results(fake_retriever):
+    answer = fake_retriever.search("year:2019 containerd runtime", k=10)
+    assert answer.results and all(r.talk.year == 2019 for r in answer.results)
+    answer = fake_retriever.search('speaker:"Clayton Coleman" kubernetes', k=10)
+    assert {r.talk.title for r in answer.results} == {
+        "Red Hat: Making Containers Boring (again)",
+        "What's Next? Getting Excited about Kubernetes in 2018"}
+    answer = fake_retriever.search("company:spotify", k=10)       # filters alone list talks
+    assert {r.talk.companies[0] for r in answer.results} == {"Spotify"}
+    assert fake_retriever.search("company:nosuchcorp kubernetes").results == ()
+
+
+def test_more_results_page_on(fake_retriever):
+    first = fake_retriever.search("Kubernetes operators", k=3)
+    second = fake_retriever.search("Kubernetes operators", k=3, offset=3)
+    assert first.has_more and second.offset == 3
+    assert not {r.talk.id for r in first.results} & {r.talk.id for r in second.results}
+    assert [r.rank for r in second.results] == [4, 5, 6]
+
+
+def test_unknown_names_get_nothing_relevant(fake_retriever):
+    answer = fake_retriever.search("What did Zorblaxcorp say about Quuxernetes?")
+    assert answer.results == () and answer.total == 0
+
+
+def test_best_sentence_prefers_rare_shared_terms():
+    text = "Kubernetes is big. Spinnaker was released by Netflix in 2015. The weather was nice."
+    idf = {"spinnak": 3.0, "netflix": 3.0, "kubernet": 0.1}.get
+    assert best_sentence(text, "what did Netflix say about Spinnaker", lambda t: idf(t, 0.5)) == \
+        "Spinnaker was released by Netflix in 2015."
+    assert best_sentence(text, "zebras", lambda t: 1.0) == ""
+
+
+def test_query_command_rejects_bad_questions_without_traceback(fake_index):
+    import os
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "EMBEDDING_MODEL": "fake-encoder"}
+    for q in ["", "x" * 10_000, "!!! ???", "🙂🙃"]:
+        out = subprocess.run([sys.executable, "-m", "index.query", "--index", str(fake_index),
+                              "--json", q], capture_output=True, text=True, cwd=root, env=env)
+        assert out.returncode == 2 and out.stderr.startswith("error: ")
+        assert "Traceback" not in out.stderr

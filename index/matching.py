@@ -120,7 +120,7 @@ def _coverage(source: list[str], target: list[str], weight: Weights) -> tuple[fl
         return 0.0, 0.0
     have = set(target)
     found = sum(weight(t) for t in source
-                if t in have or any(_similar(t, u) for u in target))
+                if t in have or any(_similar(t, u) for u in target if u[0] == t[0]))
     return found / total, found
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from index.catalog import (CatalogEntry, CatalogError, attach_catalog, load_catalog,
-                           match_talks)
+from index.catalog import (CatalogEntry, CatalogError, MatchReport, attach_catalog,
+                           load_catalog, match_talks)
 from index.corpus import read_corpus
 from index.matching import clean_title, title_score, video_id
 from index.models import Link, Talk
@@ -116,10 +116,9 @@ def test_pairs_name_every_talk_of_the_shared_events_and_real_entries(pairs, note
             assert (p["event"], p["official"], p["video"]) in rows, p["talk"]
 
 
-def score_pairs(pairs: list[dict], talks: list[Talk], entries: list[CatalogEntry],
+def score_pairs(pairs: list[dict], talks: list[Talk], report: MatchReport,
                 titles_only: bool) -> tuple[float, float, list[str]]:
     """(precision, recall, wrong links) of the matcher on the hand-checked pairs."""
-    report = match_talks(talks, entries)
     by_key = {(t.event, t.title): t.id for t in talks}
     right, wrong, expected = 0, [], 0
     for p in pairs:
@@ -132,7 +131,7 @@ def score_pairs(pairs: list[dict], talks: list[Talk], entries: list[CatalogEntry
             right += 1
         else:
             wrong.append(f"{p['talk']!r} -> {entry.title!r} (expected {wanted!r})")
-    precision = right / (right + len(wrong)) if right + wrong.__len__() else 1.0
+    precision = right / (right + len(wrong)) if right + len(wrong) else 1.0
     return precision, right / expected, wrong
 
 
@@ -141,8 +140,8 @@ def test_matching_is_precise_on_hand_checked_pairs(pairs, note_talks, entries, t
     talks = shared_talks(note_talks)
     if titles_only:            # the notes' own recording links removed: titles, speakers, sched
         talks = [replace(t, links=tuple(k for k in t.links if not video_id(k.url))) for t in talks]
-    precision, recall, wrong = score_pairs(pairs, talks, entries, titles_only)
     report = match_talks(talks, entries)
+    precision, recall, wrong = score_pairs(pairs, talks, report, titles_only)
     print(f"\n{'titles only' if titles_only else 'as noted'}: precision {precision:.3f}, "
           f"recall {recall:.3f}; {report.counts()}")
     assert wrong == []

@@ -1,11 +1,15 @@
 """Matching talks from the notes to official catalog entries: same event, fuzzy title, speakers.
 
-A talk's score against an entry of the same event and year is the best title score over its
-title, its heading label and its schedule-link slug (a weighted F-measure of fuzzily shared
-words, rare words weighing more, or the plain character similarity, whichever is higher), plus
-a bonus when a speaker is shared and a malus when both name speakers and none is shared. The
-same recording linked on both sides decides alone. Below `threshold`, or with a runner-up
-within `margin` of the best, the talk stays unmatched: a wrong recording is worse than none.
+A talk is compared with every entry of its event and year. Its title score is the best over
+its title, its heading label and its schedule-link slug: a weighted F-measure of the words both
+titles share (typos allowed, rare words weigh more, `Keynote:` / `(Tutorial)` / `[A]` ignored,
+`intro` / `deep dive` only counted against a match when both sides name one), scaled down when
+the shared words are too few or too common to identify a talk; one side may also be the other's
+main title or subtitle (`Switching Horses Midstream: The Challenges of ...`), at a discount.
+A shared speaker adds a bonus, speakers on both sides with none in common a malus. The same
+recording linked on both sides decides alone. Below `threshold`, with a runner-up within
+`margin`, or for a heading that joins two sessions (`Opening Remarks + Keynote: ...`), the talk
+stays unmatched: a wrong recording is worse than none.
 """
 
 from __future__ import annotations
@@ -25,14 +29,14 @@ from .models import Talk
 if TYPE_CHECKING:
     from .catalog import CatalogEntry
 
-THRESHOLD = 0.8
-MARGIN = 0.06
+THRESHOLD = 0.8          # least score for a link
+MARGIN = 0.06            # a runner-up this close makes the talk ambiguous
 SPEAKER_BONUS = 0.12
 SPEAKER_MALUS = 0.25
-PART_DISCOUNT = 0.85
+PART_DISCOUNT = 0.85     # most a main-title-only or subtitle-only match can score
 PART_SPLIT_RE = re.compile(r"\s*:\s+|\s+[-–—]\s+")
-MIN_MASS = 8.0
-PRIOR_TITLES = 1000      # shared-word weight below which a title match is scaled down
+MIN_MASS = 8.0           # shared-word weight (idf) below which a title score is scaled down
+PRIOR_TITLES = 1000      # see Weights.idf
 
 KIND_PREFIX_RE = re.compile(
     r"^\s*(?:sponsored keynote|keynote panel|keynote|lightning talk|tutorial|workshop|"
@@ -334,8 +338,9 @@ class MatchReport:
                 lines += ["", f"{name}:"]
                 for miss in misses:
                     lines.append(f"  {miss.talk_id}: {miss.reason}")
-                    for c in miss.candidates:
-                        lines.append(f"      {c.score:.2f} {c.entry.title!r} [{', '.join(c.evidence)}]")
+                    for cand in miss.candidates:
+                        lines.append(f"      {cand.score:.2f} {cand.entry.title!r} "
+                                     f"[{', '.join(cand.evidence)}]")
         return "\n".join(lines) + "\n"
 
 

@@ -32,6 +32,7 @@ class FusionParams:
     strong_dense: float = 0.88   # best cosine above this overrides the unknown-names check
     strong_bm25: float = 3.0     # so does a best BM25 score above this
     passages: int = 2            # passages per talk
+    relative_floor: float = 0.5  # talks scoring under this share of the best are left out
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,10 @@ class Retriever:
             ranked, best_dense, best_bm25 = self.rank(text, filters)
             if not self.is_relevant(text, best_dense, best_bm25):
                 ranked = []
+            elif ranked:
+                # Talks far below the best one are weak matches, not answers.
+                cut = self.params.relative_floor * ranked[0].score
+                ranked = [r for r in ranked if r.score >= cut]
         else:
             ranked = self.list_talks(filters)
         page = ranked[offset:offset + k]

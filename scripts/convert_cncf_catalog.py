@@ -289,9 +289,9 @@ def split_title(text: str, lex: Lexicon, after_kind: bool = False
         people = parse_people(right, lex, strict=True)
         if people and re.search(r"[,&]", right):
             return text[: m.start()].strip(), *people
-    m = re.search(r",\s+([^,]+)$", text)
-    if m and lex.person(m.group(1)) and len(m.group(1).split()) >= 2:
-        return text[: m.start()].strip(), [m.group(1).strip()], []
+    comma = re.search(r",\s+([^,]+)$", text)
+    if comma and lex.person(comma.group(1)) and len(comma.group(1).split()) >= 2:
+        return text[: comma.start()].strip(), [comma.group(1).strip()], []
     if after_kind:
         people = parse_people(text, lex, strict=True)
         if people and "," in text:

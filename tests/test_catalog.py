@@ -146,6 +146,11 @@ def test_matching_is_precise_on_hand_checked_pairs(pairs, note_talks, entries, t
           f"recall {recall:.3f}; {report.counts()}")
     assert wrong == []
     assert precision == 1.0
+    ids = {(t.event, t.title): t.id for t in talks}
+    ambiguous = {m.talk_id: {c.entry.title for c in m.candidates} for m in report.ambiguous}
+    for p in pairs:
+        if p.get("ambiguous"):
+            assert set(p["ambiguous"]) <= ambiguous[ids[(p["event"], p["talk"])]]
     assert recall >= (0.95 if titles_only else 1.0)
 
 
@@ -223,6 +228,16 @@ def test_a_user_extended_csv_catalog_loads_and_matches(tmp_path, note_talks, ent
     for catalog in (extra, entries + extra):        # alone, or next to the CNCF file
         report = match_talks([replace(talk, links=())], catalog)
         assert [m.entry.title for m in report.matched] == ["eBPF Superpowers"]
+
+
+def test_the_readme_example_loads(tmp_path):
+    readme = (CATALOG / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```csv\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "kubecon-eu-2024.csv").write_text(
+        "\n".join(line.strip() for line in example.splitlines()) + "\n", encoding="utf-8")
+    [entry] = load_catalog(tmp_path)
+    assert entry.event == "kubecon-eu-2024" and entry.kind == "keynote"
+    assert entry.speakers == ("Jane Doe", "John Roe")
 
 
 @pytest.mark.parametrize("name,text,where,what", [

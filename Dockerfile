@@ -1,13 +1,13 @@
 # kubecon-bot: the Slack bot with its embedding model and a freshly built index baked in.
 #
-# Build (CPU-only torch from PyTorch's CPU index; nothing CUDA is downloaded):
+# Build (CPU-only torch from PyTorch's CPU index; nothing CUDA is downloaded; ~10-15 min at first):
 #   docker build -t kubecon-bot .
-#   # or with a local folder holding torch-2.13.0+cpu-*.whl instead of PyTorch's index:
-#   docker build --build-arg PIP_FIND_LINKS=/wheels -v /path/to/wheels:/wheels:ro ...  (podman/buildah)
+# or, with a builder that mounts folders (podman/buildah), from a folder holding torch-2.13.0+cpu:
+#   podman build --build-arg PIP_FIND_LINKS=/wheels -v /path/to/wheels:/wheels:ro -t kubecon-bot .
 #
 # Run in HTTP mode (the default CMD; GET /healthz, GET /readyz, POST /slack/events on $PORT):
 #   docker run --rm -p 3000:3000 -e SLACK_BOT_TOKEN=xoxb-... -e SLACK_SIGNING_SECRET=... kubecon-bot
-# Run in Socket Mode (no inbound port; the HEALTHCHECK only applies to HTTP mode):
+# Run in Socket Mode (no inbound port; the HEALTHCHECK probes HTTP mode, so switch it off):
 #   docker run --rm --no-healthcheck -e SLACK_APP_TOKEN=xapp-... -e SLACK_BOT_TOKEN=xoxb-... \
 #     kubecon-bot python -m bot
 #
@@ -24,6 +24,8 @@
 #   TORCH_INDEX_URL  package index for torch (default PyTorch's CPU-only index)
 #   PIP_FIND_LINKS   a wheel folder to take torch 2.13.0+cpu from instead (must be mounted into
 #                    the build); when set, TORCH_INDEX_URL is not used
+#
+# More (Docker Compose, Kubernetes): deploy/README.md.
 #
 # Image layout: /opt/venv (the installed project), /opt/kubecon-bot/models (the converted
 # multilingual-e5-small, read-only), /app/corpus (the notes the index was built from),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import json
 import sys
 import time
 from dataclasses import dataclass
@@ -14,12 +15,12 @@ from typing import Callable
 import numpy as np
 
 from .bm25 import build_bm25
+from .catalog import attach_catalog, load_catalog
 from .chunking import chunk_talks, talk_header
 from .config import default_corpus_dir, default_index_dir, default_model
-from .corpus import Corpus, read_corpus
+from .corpus import read_corpus
 from .embedding import Encoder, make_encoder
 from .errors import CorpusError, KubeconBotError
-from .models import Talk
 from .store import SCHEMA_VERSION, cached_vectors, write_index
 
 
@@ -47,23 +48,28 @@ def embed_with_cache(encoder: Encoder, texts: list[str], hashes: list[str],
                      cache: dict[str, np.ndarray],
                      progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, int]:
     """Vectors for texts, taking cached ones by hash; returns (vectors, number embedded)."""
-    todo = [i for i, h in enumerate(hashes) if h not in cache]
+    first: dict[str, int] = {}
+    for i, h in enumerate(hashes):
+        if h not in cache:
+            first.setdefault(h, i)          # identical texts are embedded once
+    todo = list(first.values())
     fresh = encoder.embed_documents([texts[i] for i in todo], progress=progress) if todo else None
     dim = fresh.shape[1] if fresh is not None else (
         next(iter(cache.values())).shape[0] if cache else encoder.dim)
     vectors = np.zeros((len(texts), dim), dtype=np.float32)
-    for i, h in enumerate(hashes):
-        if h in cache:
-            vectors[i] = cache[h]
     if fresh is not None:
-        vectors[todo] = fresh
+        cache = {**cache, **{hashes[i]: fresh[j] for j, i in enumerate(todo)}}
+    for i, h in enumerate(hashes):
+        vectors[i] = cache[h]
     return vectors, len(todo)
 
 
-def build_index(corpus_dir: Path, out: Path, encoder: Encoder,
-                extra_talks: Callable[[Corpus], list[Talk]] | None = None,
+def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = True,
                 show_progress: bool = True, log: Callable[[str], None] = print) -> BuildReport:
-    """Build the index for a corpus; raises CorpusError (writing nothing) on bad notes."""
+    """Build the index for a corpus; raises CorpusError (writing nothing) on bad notes.
+
+    With `catalog`, talks are matched to the official talk lists in `<corpus>/catalog/`
+    (recording links, official titles) and catalog talks without notes are indexed too."""
     start = time.perf_counter()
     corpus = read_corpus(corpus_dir)
     if corpus.errors:
@@ -71,14 +77,29 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder,
     for warning in corpus.warnings:
         log(str(warning))
     talks = [t for n in corpus.notes for t in n.talks]
-    if extra_talks is not None:
-        talks += extra_talks(corpus)
+    extra_files: dict[str, str] = {}
+    catalog_dir = corpus_dir / "catalog"
+    catalog_hashes: dict[str, str] = {}
+    if catalog and catalog_dir.is_dir():
+        entries = load_catalog(catalog_dir)
+        talks, report = attach_catalog(talks, entries)
+        extra_files["catalog-matches.txt"] = report.to_text()
+        extra_files["catalog-matches.json"] = json.dumps(report.to_dict(), ensure_ascii=False,
+                                                         indent=1)
+        catalog_hashes = {str(p.relative_to(corpus_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+                          for p in sorted(catalog_dir.iterdir()) if p.suffix in (".jsonl", ".csv")}
+        totals = {k: sum(c.get(k, 0) for c in report.counts().values())
+                  for k in ("matched", "unmatched", "ambiguous")}
+        log(f"catalog: {len(entries)} entries; talks from notes: {totals['matched']} matched, "
+            f"{totals['unmatched']} unmatched, {totals['ambiguous']} ambiguous "
+            f"(report: {out}/catalog-matches.txt)")
     chunks = chunk_talks(talks)
     # Chunks and talk headers are embedded together; both are cached by content hash.
     texts = [c.full_text for c in chunks] + [talk_header(t) for t in talks]
     hashes = [chunk_hash(encoder.name, t) for t in texts]
     cache = cached_vectors(out, encoder.name)
-    todo = sum(1 for h in hashes if h not in cache)
+    todo = len({h for h in hashes if h not in cache})
+    reused = len({h for h in hashes if h in cache})
     bar = None
     if show_progress and todo:
         from tqdm import tqdm
@@ -97,14 +118,14 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder,
         "schema_version": SCHEMA_VERSION,
         "built_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "model": {"name": encoder.name, "dim": int(vectors.shape[1])},
-        "corpus": {"root": str(corpus_dir), "files": corpus.hashes},
+        "corpus": {"root": str(corpus_dir), "files": {**corpus.hashes, **catalog_hashes}},
         "counts": {"notes": notes_with_talks, "talks": len(talks), "chunks": len(chunks),
                    "talks_with_notes": sum(1 for t in talks if t.has_notes)},
     }
     write_index(out, manifest, talks, chunks, hashes[:n], vectors, bm25,
-                talk_vectors=talk_vectors, talk_hashes=hashes[n:])
+                talk_vectors=talk_vectors, talk_hashes=hashes[n:], extra_files=extra_files)
     return BuildReport(out, notes_with_talks, len(talks), len(chunks), embedded,
-                       len(texts) - embedded, time.perf_counter() - start,
+                       reused, time.perf_counter() - start,
                        len(corpus.warnings))
 
 
@@ -118,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="sentence-transformers model (default: $EMBEDDING_MODEL or the "
                              "bundled multilingual-e5-small)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--no-catalog", action="store_true",
+                        help="ignore the official talk lists in <corpus>/catalog/")
     args = parser.parse_args(argv)
     corpus_dir = args.corpus or default_corpus_dir()
     out = args.out or default_index_dir()
@@ -127,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     try:
-        report = build_index(corpus_dir, out, make_encoder(model), show_progress=not args.quiet,
+        report = build_index(corpus_dir, out, make_encoder(model), catalog=not args.no_catalog,
+                             show_progress=not args.quiet,
                              log=lambda m: print(m, file=sys.stderr))
     except CorpusError as exc:
         for p in exc.problems:

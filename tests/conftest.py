@@ -24,6 +24,16 @@ def corpus_dir() -> Path:
 def fake_index(tmp_path_factory, corpus_dir):
     from index.build import build_index
     out = tmp_path_factory.mktemp("fake") / "index"
+    build_index(corpus_dir, out, FakeEncoder(), catalog=False, show_progress=False,
+                log=lambda m: None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def fake_catalog_index(tmp_path_factory, corpus_dir):
+    """The notes plus the official talk catalog, with the fake encoder."""
+    from index.build import build_index
+    out = tmp_path_factory.mktemp("fakecat") / "index"
     build_index(corpus_dir, out, FakeEncoder(), show_progress=False, log=lambda m: None)
     return out
 

@@ -25,7 +25,7 @@ QUIET = {"show_progress": False, "log": lambda m: None}
 
 def test_build_writes_a_complete_index(tmp_path, corpus_dir):
     out = tmp_path / "index"
-    report = build_index(corpus_dir, out, FakeEncoder(), **QUIET)
+    report = build_index(corpus_dir, out, FakeEncoder(), catalog=False, **QUIET)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["schema_version"] == 1
     assert manifest["model"] == {"name": "fake-encoder", "dim": 64}
@@ -47,7 +47,8 @@ def test_rebuild_of_unchanged_corpus_embeds_nothing(tmp_path, corpus_dir):
     again = FakeEncoder()
     report = build_index(corpus_dir, out, again, **QUIET)
     assert again.embedded == [] and report.embedded == 0
-    assert report.reused == report.chunks + report.talks   # chunks and talk headers
+    assert report.reused == len(set(c.full_text for c in load_index(out).chunks) |
+                                {t for t in _headers(out)})   # every distinct text came from the cache
 
 
 def test_editing_one_note_reembeds_only_its_changed_chunks(tmp_path, corpus_copy):
@@ -81,6 +82,11 @@ def test_bad_corpus_leaves_previous_index(tmp_path, corpus_copy):
     assert "broken.md:2:" in str(err.value)
     assert (out / "manifest.json").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")]
+
+
+def _headers(out: Path) -> list[str]:
+    from index.chunking import talk_header
+    return [talk_header(t) for t in load_index(out).talks]
 
 
 class ExplodingEncoder(FakeEncoder):
@@ -178,3 +184,21 @@ def test_query_command_on_bad_index_exits_nonzero_without_traceback(tmp_path, fa
                          capture_output=True, text=True, env=env, cwd=Path(__file__).parents[1])
     assert out.returncode == 1
     assert needle in out.stderr and "Traceback" not in out.stderr
+
+
+def test_catalog_adds_links_and_talks_without_notes(fake_catalog_index):
+    stored = load_index(fake_catalog_index)
+    m = stored.manifest
+    assert m["counts"]["talks_with_notes"] == 107 and m["counts"]["talks"] > 2000
+    assert "catalog/cncf-presentations.jsonl" in m["corpus"]["files"]
+    report = (fake_catalog_index / "catalog-matches.txt").read_text()
+    assert report.startswith("Catalog matching")
+    by_title: dict[str, list] = {}
+    for t in stored.talks:
+        by_title.setdefault(t.title.lower(), []).append(t)
+    spin = by_title["cloud native cd: spinnaker and the culture behind the tech"]
+    assert len(spin) == 1 and spin[0].has_notes                 # one record, not two
+    assert spin[0].link("video").startswith("https://www.youtube.com/watch?v=")
+    only = [t for t in stored.talks if not t.has_notes]
+    assert only and all(t.note is None for t in only)
+    assert sum(bool(t.link("video")) for t in only) > 0.95 * len(only)

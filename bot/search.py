@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 from typing import TYPE_CHECKING, Protocol
 
 from bot.content import PAGE_SIZE
@@ -26,11 +25,11 @@ def load_retriever(settings: Settings) -> Retriever:
     """Load the model and index (slow; raises the index errors, whose messages say what to run)."""
     from index.retrieval import load_retriever as load
 
-    if "catalog_results" in inspect.signature(load).parameters:
-        retriever: Retriever = load(settings.index_dir, settings.embedding_model,
-                                    catalog_results=settings.catalog_results)
-    else:  # pragma: no cover - an older retriever
-        retriever = load(settings.index_dir, settings.embedding_model)
+    retriever: Retriever = load(settings.index_dir, settings.embedding_model,
+                                catalog_results=settings.catalog_results)
+    warm = getattr(retriever, "warm_up", None)
+    if warm is not None:
+        warm()          # load the model now, so /readyz means the first answer is fast
     return retriever
 
 

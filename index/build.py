@@ -93,7 +93,9 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
         log(f"catalog: {len(entries)} entries; talks from notes: {totals['matched']} matched, "
             f"{totals['unmatched']} unmatched, {totals['ambiguous']} ambiguous "
             f"(report: {out}/catalog-matches.txt)")
+    talks.sort(key=lambda t: not t.has_notes)     # notes first: their chunks come first
     chunks = chunk_talks(talks)
+    notes_chunks = sum(1 for c in chunks if c.talk_id in {t.id for t in talks if t.has_notes})
     # Chunks and talk headers are embedded together; both are cached by content hash.
     texts = [c.full_text for c in chunks] + [talk_header(t) for t in talks]
     hashes = [chunk_hash(encoder.name, t) for t in texts]
@@ -112,7 +114,10 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
             bar.close()
     n = len(chunks)
     vectors, talk_vectors = vectors[:n], vectors[n:]
-    bm25 = build_bm25(texts[:n])
+    # Notes and catalog titles get separate BM25 statistics, so that thousands of one-line
+    # catalog entries do not change how the notes are scored.
+    bm25 = build_bm25(texts[:notes_chunks])
+    bm25_catalog = build_bm25(texts[notes_chunks:n]) if n > notes_chunks else None
     notes_with_talks = len(corpus.notes)
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -120,10 +125,12 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
         "model": {"name": encoder.name, "dim": int(vectors.shape[1])},
         "corpus": {"root": str(corpus_dir), "files": {**corpus.hashes, **catalog_hashes}},
         "counts": {"notes": notes_with_talks, "talks": len(talks), "chunks": len(chunks),
+                   "notes_chunks": notes_chunks,
                    "talks_with_notes": sum(1 for t in talks if t.has_notes)},
     }
     write_index(out, manifest, talks, chunks, hashes[:n], vectors, bm25,
-                talk_vectors=talk_vectors, talk_hashes=hashes[n:], extra_files=extra_files)
+                talk_vectors=talk_vectors, talk_hashes=hashes[n:], extra_files=extra_files,
+                bm25_catalog=bm25_catalog)
     return BuildReport(out, notes_with_talks, len(talks), len(chunks), embedded,
                        reused, time.perf_counter() - start,
                        len(corpus.warnings))

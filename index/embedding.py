@@ -1,10 +1,21 @@
-"""The encoder boundary: embed_documents / embed_query, with sentence-transformers behind it."""
+"""The encoder boundary: embed_documents / embed_query, with sentence-transformers behind it.
+
+Two backends run the same model: ``torch`` (sentence-transformers) and ``onnx-int8``
+(the model's transformer exported once to ONNX, fused by onnxruntime's BERT optimiser and
+dynamically quantised to int8, cached next to the model; run with onnxruntime, without
+importing torch). ``EMBEDDING_BACKEND`` chooses; see bench/README.md for the measurements.
+Both give the same model name, so an index built with one is queried with the other."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import shutil
 import threading
-from typing import Callable, Protocol
+import time
+from pathlib import Path
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -56,18 +67,24 @@ class SentenceTransformerEncoder:
     def embed_documents(self, texts: list[str], progress: Callable[[int], None] | None = None
                         ) -> np.ndarray:
         model = self._load()
-        out = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = texts[i:i + self.batch_size]
-            vecs = model.encode(batch, prompt_name=self._prompts[1], batch_size=self.batch_size,
-                                normalize_embeddings=True, convert_to_numpy=True,
-                                show_progress_bar=False)
-            out.append(np.asarray(vecs, dtype=np.float32))
-            if progress:
-                progress(len(batch))
-        if not out:
+        if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack(out)
+        # Batches of similar length (longest first), as SentenceTransformer.encode does over
+        # one call: batching in corpus order pads short chunks to long ones.
+        order = _length_order(texts)
+        out = np.zeros((len(texts), 0), dtype=np.float32)
+        for i in range(0, len(texts), self.batch_size):
+            rows = order[i:i + self.batch_size]
+            vecs = model.encode([texts[j] for j in rows], prompt_name=self._prompts[1],
+                                batch_size=self.batch_size, normalize_embeddings=True,
+                                convert_to_numpy=True, show_progress_bar=False)
+            vecs = np.asarray(vecs, dtype=np.float32)
+            if out.shape[1] == 0:
+                out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
+            out[rows] = vecs
+            if progress:
+                progress(len(rows))
+        return out
 
     def embed_query(self, text: str) -> np.ndarray:
         model = self._load()
@@ -76,5 +93,227 @@ class SentenceTransformerEncoder:
         return np.asarray(vec[0], dtype=np.float32)
 
 
-def make_encoder(name: str) -> Encoder:
+def _length_order(texts: list[str]) -> np.ndarray:
+    return np.argsort([-len(t) for t in texts], kind="stable")
+
+
+logger = logging.getLogger(__name__)
+
+BACKEND_ENV = "EMBEDDING_BACKEND"
+TORCH = "torch"
+ONNX_INT8 = "onnx-int8"
+BACKENDS = (TORCH, ONNX_INT8)
+DEFAULT_BACKEND = TORCH
+ONNX_EXPORT_VERSION = 1       # bump when the exported graph changes
+
+
+class OnnxEncoder:
+    """The same sentence-transformers model run by onnxruntime, int8-quantised.
+
+    Supports the usual embedding models: a BERT-style transformer, mean or CLS pooling and an
+    optional L2 normalisation (others raise ValueError). The first use exports and quantises
+    the model into ``<model folder>.onnx-int8-v<N>/`` (needs torch, onnx and onnxruntime, about
+    a minute); later uses need only onnxruntime and tokenizers."""
+
+    def __init__(self, name: str, batch_size: int = 32, threads: int | None = None) -> None:
+        self.name = name
+        self.batch_size = batch_size
+        self.threads = threads or int(os.environ.get("EMBEDDING_THREADS", "0")) or \
+            max(1, min(os.cpu_count() or 1, 4))
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._prompts: tuple[str, str] = ("", "")
+        self._pooling = "mean"
+        self._normalize = True
+        self._dim = 0
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                from .e5model import resolve_model
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                import onnxruntime as ort
+                from tokenizers import Tokenizer
+                folder = Path(resolve_model(self.name))
+                if not folder.is_dir():
+                    raise ValueError(f"the onnx-int8 backend needs a local model folder, "
+                                     f"not {self.name!r}; use EMBEDDING_BACKEND=torch")
+                spec = _st_spec(folder)
+                path = ensure_onnx_int8(folder, spec)
+                tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+                tok.enable_truncation(spec["max_seq_length"])
+                tok.enable_padding(pad_id=spec["pad_id"], pad_token=spec["pad_token"])
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = self.threads
+                opts.inter_op_num_threads = 1
+                # Busy-waiting worker threads cost more than they save on a shared small box.
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                session = ort.InferenceSession(str(path), opts,
+                                               providers=["CPUExecutionProvider"])
+                self._tokenizer = tok
+                self._prompts = (spec["prompts"].get("query", ""),
+                                 spec["prompts"].get("passage",
+                                                     spec["prompts"].get("document", "")))
+                self._dim = spec["dim"]
+                self._session = session
+        return self._session
+
+    @property
+    def dim(self) -> int:
+        self._load()
+        return self._dim
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        session = self._load()
+        enc = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        out = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return np.asarray(out, dtype=np.float32)
+
+    def embed_documents(self, texts: list[str], progress: Callable[[int], None] | None = None
+                        ) -> np.ndarray:
+        self._load()
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        order = _length_order(texts)
+        prefix = self._prompts[1]
+        for i in range(0, len(texts), self.batch_size):
+            rows = order[i:i + self.batch_size]
+            out[rows] = self._run([prefix + texts[j] for j in rows])
+            if progress:
+                progress(len(rows))
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self._load()
+        return self._run([self._prompts[0] + text])[0]
+
+
+def _st_spec(folder: Path) -> dict[str, Any]:
+    """What the ONNX path needs from a sentence-transformers folder; ValueError if unsupported."""
+    def read(rel: str, default: Any = None) -> Any:
+        path = folder / rel
+        return json.loads(path.read_text("utf-8")) if path.is_file() else default
+
+    modules = read("modules.json", [])
+    kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
+    if not kinds or kinds[0] != "Transformer" or any(
+            k not in ("Pooling", "Normalize") for k in kinds[1:]) or "Pooling" not in kinds:
+        raise ValueError(f"{folder}: modules {kinds} are not supported by the onnx-int8 backend")
+    pooling_cfg = read(f"{modules[kinds.index('Pooling')]['path']}/config.json", {})
+    modes = [k.removeprefix("pooling_mode_").removesuffix("_tokens") for k, v in
+             pooling_cfg.items() if k.startswith("pooling_mode_") and v]
+    if modes not in (["mean"], ["cls"]) or not pooling_cfg.get("include_prompt", True):
+        raise ValueError(f"{folder}: pooling {modes} is not supported by the onnx-int8 backend")
+    config = read("config.json", {})
+    tok_cfg = read("tokenizer_config.json", {})
+    special = read("special_tokens_map.json", {})
+    pad_token = tok_cfg.get("pad_token") or special.get("pad_token") or "[PAD]"
+    if isinstance(pad_token, dict):
+        pad_token = pad_token.get("content", "[PAD]")
+    st_cfg = read("sentence_bert_config.json", {})
+    return {
+        "pooling": modes[0], "normalize": "Normalize" in kinds,
+        "dim": int(pooling_cfg.get("word_embedding_dimension") or config["hidden_size"]),
+        "max_seq_length": int(st_cfg.get("max_seq_length") or
+                              min(512, int(config.get("max_position_embeddings", 512)))),
+        "pad_id": int(config.get("pad_token_id") or 0), "pad_token": str(pad_token),
+        "prompts": dict(read("config_sentence_transformers.json", {}).get("prompts") or {}),
+        "heads": int(config.get("num_attention_heads", 12)),
+        "hidden": int(config["hidden_size"]), "model_type": config.get("model_type", "bert"),
+    }
+
+
+def onnx_folder(folder: Path) -> Path:
+    return folder.parent / f"{folder.name}.onnx-int8-v{ONNX_EXPORT_VERSION}"
+
+
+def ensure_onnx_int8(folder: Path, spec: dict[str, Any] | None = None) -> Path:
+    """Path of the int8 ONNX model for a sentence-transformers folder, exporting it once
+    (written into a temporary sibling and renamed into place, like the model conversion)."""
+    final = onnx_folder(folder)
+    model = final / "model.onnx"
+    if model.is_file():
+        return model
+    spec = spec or _st_spec(folder)
+    tmp = final.parent / f".{final.name}.tmp-{os.getpid()}-{int(time.time() * 1000)}"
+    tmp.mkdir(parents=True)
+    try:
+        logger.warning("exporting %s to int8 ONNX (once, about a minute)", folder.name)
+        _export_int8(folder, spec, tmp)
+        try:
+            os.rename(tmp, final)
+        except OSError:           # another process finished first: use its export
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return model
+
+
+def _export_int8(folder: Path, spec: dict[str, Any], out: Path) -> None:
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import AutoModel
+
+    # Eager attention exports the pattern onnxruntime's optimiser fuses into Attention ops.
+    bert = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
+    pooling, normalize = spec["pooling"], spec["normalize"]
+
+    class Embed(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask
+                               ).last_hidden_state
+            if pooling == "cls":
+                vec = hidden[:, 0]
+            else:
+                mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+                vec = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(vec, p=2, dim=1) if normalize else vec
+
+    ids = torch.ones(2, 16, dtype=torch.long)
+    fp32, fused = out / "fp32.onnx", out / "fused.onnx"
+    axes = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+            "embedding": {0: "batch"}}
+    with torch.no_grad():
+        torch.onnx.export(Embed().eval(), (ids, torch.ones_like(ids)), str(fp32),
+                          input_names=["input_ids", "attention_mask"],
+                          output_names=["embedding"], dynamic_axes=axes, opset_version=17,
+                          dynamo=False)
+    optimized = optimize_model(str(fp32), model_type=spec["model_type"]
+                               if spec["model_type"] in ("bert", "roberta") else "bert",
+                               num_heads=spec["heads"], hidden_size=spec["hidden"], opt_level=1)
+    optimized.save_model_to_file(str(fused))
+    fp32.unlink()
+    quantize_dynamic(str(fused), str(out / "model.onnx"), weight_type=QuantType.QInt8,
+                     per_channel=True,
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    fused.unlink()
+    (out / "README.md").write_text(
+        f"int8 ONNX export of {folder.name} by kubecon-bot index/embedding.py "
+        f"(export v{ONNX_EXPORT_VERSION}): {spec['pooling']} pooling"
+        f"{', L2-normalised' if spec['normalize'] else ''}; inputs input_ids, attention_mask; "
+        f"output embedding.\n", encoding="utf-8")
+
+
+def default_backend() -> str:
+    backend = (os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND).strip().lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"{BACKEND_ENV}={backend!r}: choose one of {', '.join(BACKENDS)}")
+    return backend
+
+
+def make_encoder(name: str, backend: str | None = None) -> Encoder:
+    """The encoder for a model name; `backend` (or $EMBEDDING_BACKEND) picks torch or onnx-int8."""
+    backend = backend or default_backend()
+    if backend == ONNX_INT8:
+        return OnnxEncoder(name)
     return SentenceTransformerEncoder(name)

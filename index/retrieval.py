@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from .errors import ModelMismatchError
 from .filters import parse_query, talk_matches
 from .highlight import best_sentence
 from .models import Answer, Filters, IndexInfo, Passage, Result, Talk
-from .store import StoredIndex, load_index
+from .store import StoredIndex, is_exact, load_index
 from .text import fold, query_names, terms, words
 
 
@@ -33,6 +34,7 @@ class FusionParams:
     strong_bm25: float = 3.0     # so does a best BM25 score above this
     passages: int = 2            # passages per talk
     relative_floor: float = 0.5  # talks scoring under this share of the best are left out
+    catalog_weight: float = 0.6  # talks known only from the catalog (a title, no notes) count less
 
 
 @dataclass(frozen=True)
@@ -61,16 +63,54 @@ class Retriever:
                               chunks=int(counts.get("chunks", len(stored.chunks))),
                               model=stored.manifest.get("model", {}).get("name", ""))
         self._has_notes = np.array([t.has_notes for t in self.talks], dtype=bool)
-        self._meta_words = {fold(w) for t in self.talks for w in words(" ".join(
-            (t.event, t.conference, t.note.city if t.note else "", *t.speakers, *t.companies)))}
+        self._vocab_cache: dict[str, tuple[Any, set[str]]] = {}
+
+    def warm_up(self) -> None:
+        """Load the encoder and run one query through it (so start-up pays, not the first user)."""
+        self.encoder.embed_query("warm up")
 
     # -- candidate scores ------------------------------------------------------------------
-    def _allowed_talks(self, filters: Filters) -> np.ndarray:
+    def _allowed_talks(self, filters: Filters, group: str = "") -> np.ndarray:
         mask = np.ones(len(self.talks), dtype=bool)
-        if not self.catalog_results:
+        if not self.catalog_results or group == "notes":
             mask &= self._has_notes
+        elif group == "catalog":
+            mask &= ~self._has_notes
         if not filters.is_empty():
-            mask &= np.array([talk_matches(t, filters) for t in self.talks], dtype=bool)
+            mask &= self._filter_mask(filters)
+        return mask
+
+    # Fields of a talk that each kind of filter reads (see filters.talk_matches).
+    _FILTER_FIELDS = {
+        "year": lambda t: t.year,
+        "event": lambda t: (t.event, t.conference, t.note.city if t.note is not None else ""),
+        "speaker": lambda t: t.speakers,
+        "company": lambda t: t.companies,
+    }
+
+    def _filter_mask(self, filters: Filters) -> np.ndarray:
+        """talk_matches for every talk, evaluated once per distinct value of the fields each
+        filter reads (a few hundred events, not a million talks) and combined with AND."""
+        groups = getattr(self, "_filter_groups", None)
+        if groups is None:
+            groups = self._filter_groups = {}
+        mask = np.ones(len(self.talks), dtype=bool)
+        for kind, field in self._FILTER_FIELDS.items():
+            value = getattr(filters, kind)
+            if not value:
+                continue
+            if kind not in groups:
+                first: dict[Any, int] = {}
+                inverse = np.fromiter((first.setdefault(field(t), len(first))
+                                       for t in self.talks), dtype=np.int64, count=len(self.talks))
+                reps = np.zeros(len(first), dtype=np.int64)
+                reps[inverse[::-1]] = np.arange(len(self.talks))[::-1]
+                groups[kind] = (reps, inverse)
+            reps, inverse = groups[kind]
+            only = Filters(**{kind: value})
+            matches = np.fromiter((talk_matches(self.talks[r], only) for r in reps.tolist()),
+                                  dtype=bool, count=len(reps))
+            mask &= matches[inverse]
         return mask
 
     def dense_candidates(self, qvec: np.ndarray, allowed_chunks: np.ndarray | None
@@ -81,19 +121,32 @@ class Retriever:
             sims = np.asarray(self.stored.vectors[allowed_chunks] @ qvec, dtype=np.float32)
             top = np.argsort(-sims)[:depth]
             return allowed_chunks[top], sims[top]
-        k = depth if allowed_chunks is None else min(self.stored.faiss_index.ntotal, depth * 20)
-        scores, ids = self.stored.faiss_index.search(qvec.reshape(1, -1).astype(np.float32), k)
+        index = self.stored.faiss_index
+        exact = getattr(self, "_dense_exact", None)
+        if exact is None:
+            exact = self._dense_exact = is_exact(index)
+        k = depth if allowed_chunks is None else min(index.ntotal, depth * 20)
+        if not exact:   # quantised scores (IVF-SQ8): take twice as many, re-score them exactly
+            k = min(index.ntotal, 2 * k)
+        scores, ids = index.search(qvec.reshape(1, -1).astype(np.float32), k)
         ids, scores = ids[0], scores[0]
         keep = ids >= 0
         if allowed_chunks is not None:
             keep &= np.isin(ids, allowed_chunks)
-        return ids[keep][:depth], scores[keep][:depth]
+        ids, scores = ids[keep], scores[keep]
+        if not exact and len(ids):
+            scores = np.asarray(self.stored.vectors[ids] @ qvec, dtype=np.float32)
+            order = np.argsort(-scores, kind="stable")
+            ids, scores = ids[order], scores[order]
+        return ids[:depth], scores[:depth]
 
     # -- ranking -----------------------------------------------------------------------------
     def rank(self, text: str, filters: Filters, mode: str = "hybrid",
-             qvec: np.ndarray | None = None) -> tuple[list[Ranked], float, float]:
-        """All candidate talks, best first, plus the best dense and BM25 scores seen."""
-        allowed_talks = self._allowed_talks(filters)
+             qvec: np.ndarray | None = None, group: str = "notes"
+             ) -> tuple[list[Ranked], float, float]:
+        """Candidate talks of a group ("notes", "catalog" or "" for all), best first, plus the
+        best dense and BM25 scores seen. Each group is scored on its own scale."""
+        allowed_talks = self._allowed_talks(filters, group)
         allowed_chunks = None
         if not allowed_talks.all():
             allowed_chunks = np.flatnonzero(allowed_talks[self.chunk_talk])
@@ -113,7 +166,7 @@ class Retriever:
                 best_dense = float(d_sims[0])
                 ref = float(d_sims[-1]) if len(d_sims) > 1 else best_dense - 1.0
         if mode in ("hybrid", "bm25"):
-            all_bm25 = bm25_scores(self.stored.bm25, text)
+            all_bm25 = self._bm25_scores(text, group)
             b_rows, b_scores = self._top_bm25(all_bm25, allowed_chunks)
             best_bm25 = float(b_scores[0]) if len(b_scores) else 0.0
         rows = np.union1d(d_rows, b_rows).astype(np.int64)
@@ -128,7 +181,8 @@ class Retriever:
             bm25_n = all_bm25[rows] / best_bm25
         else:
             bm25_n = np.zeros(len(rows), dtype=np.float32)
-        a = {"dense": 0.0, "bm25": 1.0}.get(mode, p.bm25_weight * known_share(self.stored.bm25, text))
+        a = {"dense": 0.0, "bm25": 1.0}.get(
+            mode, p.bm25_weight * known_share(self._bm25_of(group), text))
         fused = a * bm25_n + (1 - a) * dense_n
         by_talk: dict[int, list[tuple[float, int]]] = {}
         for row, score in zip(rows.tolist(), fused.tolist()):
@@ -138,6 +192,8 @@ class Retriever:
         for t, items in by_talk.items():
             items.sort(reverse=True)
             score = items[0][0] + (float(bonus[t]) if bonus is not None else 0.0)
+            if not self._has_notes[t]:
+                score *= p.catalog_weight
             ranked.append(Ranked(t, score, tuple(row for _, row in items)))
         ranked.sort(key=lambda r: (-r.score, r.talk))
         return ranked, best_dense, best_bm25
@@ -147,11 +203,29 @@ class Retriever:
         if qvec is None or tv is None or not len(tv):
             return None
         sims = np.asarray(tv @ qvec, dtype=np.float32)
-        ordered = np.sort(sims[allowed_talks])[::-1]
-        if not len(ordered):
+        allowed = sims[allowed_talks]
+        if not len(allowed):
             return None
-        ref = ordered[min(self.params.title_ref_rank, len(ordered) - 1)]
-        return self.params.title_weight * np.clip((sims - ref) / max(ordered[0] - ref, 1e-6), 0, None)
+        # The best and the (title_ref_rank+1)-th best allowed cosine, without sorting them all.
+        kth = min(self.params.title_ref_rank, len(allowed) - 1)
+        ref = -np.partition(-allowed, kth)[kth]
+        best = allowed.max()
+        return self.params.title_weight * np.clip((sims - ref) / max(best - ref, 1e-6), 0, None)
+
+    def _bm25_of(self, group: str) -> Any:
+        if group == "catalog" and self.stored.bm25_catalog is not None:
+            return self.stored.bm25_catalog
+        return self.stored.bm25
+
+    def _bm25_scores(self, text: str, group: str) -> np.ndarray:
+        """BM25 scores for every chunk row; rows outside the group score 0."""
+        n, split = len(self.stored.chunks), self.stored.notes_chunks
+        out = np.zeros(n, dtype=np.float32)
+        if group in ("notes", ""):
+            out[:split] = bm25_scores(self.stored.bm25, text)
+        if group in ("catalog", "") and self.stored.bm25_catalog is not None:
+            out[split:] = bm25_scores(self.stored.bm25_catalog, text)
+        return out
 
     def _top_bm25(self, scores: np.ndarray, allowed_chunks: np.ndarray | None
                   ) -> tuple[np.ndarray, np.ndarray]:
@@ -170,13 +244,14 @@ class Retriever:
     def list_talks(self, filters: Filters) -> list[Ranked]:
         """Filters without words: every matching talk, in corpus order."""
         allowed = self._allowed_talks(filters)
-        first: dict[int, int] = {}
-        for row, t in enumerate(self.chunk_talk):
-            if allowed[t] and int(t) not in first:
-                first[int(t)] = row
-        return [Ranked(t, 1.0, (row,)) for t, row in first.items()]
+        talks, first = np.unique(self.chunk_talk, return_index=True)
+        keep = allowed[talks]
+        talks, first = talks[keep], first[keep]
+        order = np.argsort(first, kind="stable")
+        return [Ranked(int(t), 1.0, (int(row),)) for t, row in zip(talks[order], first[order])]
 
-    def is_relevant(self, text: str, best_dense: float, best_bm25: float) -> bool:
+    def is_relevant(self, text: str, best_dense: float, best_bm25: float,
+                    group: str = "notes") -> bool:
         """The floor: weak embeddings, or a question about names the notes never mention
         and no strong keyword match either."""
         p = self.params
@@ -185,27 +260,42 @@ class Retriever:
         if best_dense >= p.strong_dense or best_bm25 >= p.strong_bm25:
             return True
         names = query_names(text)
-        return not names or any(self._known(n) for n in names)
+        return not names or any(self._known(n, group) for n in names)
 
-    def _known(self, name: str) -> bool:
-        vocab = self.stored.bm25.vocab_dict
+    def _known(self, name: str, group: str) -> bool:
+        vocab, meta = self._vocabulary(group)
         whole = terms(name)
         parts = terms(name.replace("-", " "))
         return (bool(whole) and all(t in vocab for t in whole)) or any(t in vocab for t in parts) \
-            or fold(name) in self._meta_words
+            or fold(name) in meta
+
+    def _vocabulary(self, group: str) -> tuple[Any, set[str]]:
+        """BM25 terms and name words of a group's talks (cached)."""
+        if group not in self._vocab_cache:
+            vocab = self._bm25_of(group).vocab_dict
+            talks = [t for i, t in enumerate(self.talks) if group != "notes" or self._has_notes[i]]
+            meta = {fold(w) for t in talks for w in words(" ".join(
+                (t.event, t.conference, t.note.city if t.note else "", *t.speakers,
+                 *t.companies)))}
+            self._vocab_cache[group] = (vocab, meta)
+        return self._vocab_cache[group]
 
     # -- answers -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 3, offset: int = 0) -> Answer:
         """Answer a question: up to k talks after `offset`, each with its best passages."""
         text, filters = parse_query(query)
         if text:
-            ranked, best_dense, best_bm25 = self.rank(text, filters)
-            if not self.is_relevant(text, best_dense, best_bm25):
-                ranked = []
-            elif ranked:
-                # Talks far below the best one are weak matches, not answers.
-                cut = self.params.relative_floor * ranked[0].score
-                ranked = [r for r in ranked if r.score >= cut]
+            qvec = self.encoder.embed_query(text)
+            groups = ["notes"]
+            if self.catalog_results and not self._has_notes.all():
+                groups.append("catalog")
+            ranked = []
+            for group in groups:
+                found, best_dense, best_bm25 = self.rank(text, filters, qvec=qvec, group=group)
+                if found and self.is_relevant(text, best_dense, best_bm25, group):
+                    ranked += self._cut(found)
+            # Catalog talks (already down-weighted) slot in where they score higher.
+            ranked = self._cut(sorted(ranked, key=lambda r: -r.score))
         else:
             ranked = self.list_talks(filters)
         page = ranked[offset:offset + k]
@@ -213,12 +303,21 @@ class Retriever:
         return Answer(query=query, text=text, filters=filters, results=results, info=self.info,
                       offset=offset, total=len(ranked), has_more=offset + k < len(ranked))
 
+    def _cut(self, ranked: list[Ranked]) -> list[Ranked]:
+        """Talks far below the best one are weak matches, not answers."""
+        if not ranked:
+            return ranked
+        floor = self.params.relative_floor * ranked[0].score
+        return [r for r in ranked if r.score >= floor]
+
     def _result(self, rank: int, ranked: Ranked, text: str) -> Result:
         passages = []
         for row in ranked.chunks[: self.params.passages]:
             chunk = self.stored.chunks[row]
             body = chunk.text or ""
-            highlight = best_sentence(body, text, lambda t: idf(self.stored.bm25, t)) if text else ""
+            bm25 = self._bm25_of("notes" if ranked.talk < len(self.talks) and
+                                 self._has_notes[ranked.talk] else "catalog")
+            highlight = best_sentence(body, text, lambda t: idf(bm25, t)) if text else ""
             passages.append(Passage(text=body, highlight=highlight))
         if len(passages) > 1 and not passages[1].highlight:
             passages = passages[:1]

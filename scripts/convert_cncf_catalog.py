@@ -3,7 +3,7 @@
     python scripts/convert_cncf_catalog.py [SOURCE_DIR] [--out FILE]
 
 SOURCE_DIR holds the Markdown tables of github.com/cncf/presentations, folder `chinese/`
-(default: ../shared/catalog/cncf-presentations next to this repository). Each table row's first
+(default: corpus/catalog/source, a copy of the upstream tables). Each table row's first
 cell is `Chinese title<br>English title - Speaker, Role, Company`; the other cells link the
 recording on YouTube and on Tencent Video. The English cell is split here into title, speakers
 and companies; the output is one JSON object a line in the catalog format that
@@ -27,7 +27,7 @@ from index.bylines import NOT_NAMES as BYLINE_NOT_NAMES, PARTICLES  # noqa: E402
 
 SOURCE_REPO = "https://github.com/cncf/presentations"
 SOURCE_COMMIT = "d90af6bbaa727cc6054d3e86d6a2713b401c4a8d"
-DEFAULT_SOURCE = ROOT.parent / "shared" / "catalog" / "cncf-presentations"
+DEFAULT_SOURCE = ROOT / "corpus" / "catalog" / "source"
 DEFAULT_OUT = ROOT / "corpus" / "catalog" / "cncf-presentations.jsonl"
 
 # file stem -> (event id, conference, city, year); ids follow the notes' front matter.

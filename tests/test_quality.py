@@ -25,16 +25,21 @@ def test_dev_set_composition():
     assert any(not q.expect for q in qs)
 
 
+@pytest.mark.parametrize("catalog", [True, False], ids=["with-catalog", "notes-only"])
 @pytest.mark.slow
-def test_recall_on_dev_questions_with_the_real_model(real_retriever, capsys):
+def test_recall_on_dev_questions_with_the_real_model(real_index_dir, catalog, capsys):
+    from index.config import DEFAULT_MODEL
+    from index.retrieval import load_retriever
+    retriever = load_retriever(real_index_dir, DEFAULT_MODEL, catalog_results=catalog)
     qs = load_questions(DEV)
-    outcomes = evaluate(qs, lambda q: [r.talk.title for r in real_retriever.search(q, k=10).results])
+    outcomes = evaluate(qs, lambda q: [r.talk.title for r in retriever.search(q, k=10).results])
     m = metrics(outcomes)
     with capsys.disabled():
-        print(f"\ndev set ({m['questions']} answerable): {m}")
+        print(f"\ndev set, catalog results {catalog} ({m['questions']} answerable): {m}")
     assert m["recall@1"] >= 0.80
     assert m["recall@5"] >= 0.95
-    assert m["unanswerable_refused"] >= 0.6
+    if not catalog:   # with the catalog, Oracle or Salesforce talks exist and may be cited
+        assert m["unanswerable_refused"] >= 0.6
 
 
 @pytest.mark.slow

@@ -1,0 +1,213 @@
+"""Measurements that run in their own process (so that one's memory or threads never skew
+another's): `python -m bench.worker TASK ...` prints one JSON document on its last line.
+
+  encode  --index DIR --backend B     bare encoder throughput on the texts a build embeds
+  query   --index DIR --reps N        retriever.search latency with the real encoder
+  search  --index DIR --queries NPY   search alone (query vectors given) and dense recall@10
+  embedq  --out NPY                   encode the dev questions once (for `search`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = ROOT / "eval" / "dev_questions.yaml"
+
+
+def questions() -> list[str]:
+    import yaml
+    return [q["q"] for q in yaml.safe_load(QUESTIONS.read_text("utf-8"))]
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+
+
+def summary_ms(seconds: list[float]) -> dict[str, float]:
+    ms = [s * 1000 for s in seconds]
+    return {"p50": round(pct(ms, 50), 2), "p95": round(pct(ms, 95), 2),
+            "p99": round(pct(ms, 99), 2), "n": len(ms)}
+
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def build_texts(index: Path) -> list[str]:
+    """The distinct texts `index.build` embeds for this index: chunks, then talk headers."""
+    from index.chunking import talk_header
+    from index.store import talk_from_record
+    texts = []
+    for line in open(index / "chunks.jsonl", encoding="utf-8"):
+        rec = json.loads(line)
+        texts.append(f"{rec['header']}\n{rec['text']}" if rec["text"] else rec["header"])
+    talks = json.loads((index / "talks.json").read_text("utf-8"))
+    texts += [talk_header(talk_from_record(r)) for r in talks]
+    return list(dict.fromkeys(texts))
+
+
+def task_encode(args: argparse.Namespace) -> dict[str, Any]:
+    """Bare throughput: SentenceTransformer.encode over all texts in one call (torch), or the
+    ONNX session over length-sorted batches (onnx-int8); model loading is not timed."""
+    from index.config import DEFAULT_MODEL
+    from index.embedding import make_encoder
+    texts = build_texts(args.index)
+    enc: Any = make_encoder(DEFAULT_MODEL, args.backend)
+    if args.backend == "torch":
+        model = enc._load()
+        prompt = enc._prompts[1]
+        model.encode(texts[:4], prompt_name=prompt, batch_size=32, normalize_embeddings=True)
+
+        def run() -> None:
+            model.encode(texts, prompt_name=prompt, batch_size=32, normalize_embeddings=True,
+                         convert_to_numpy=True, show_progress_bar=False)
+    else:
+        enc.embed_documents(texts[:4])
+
+        def run() -> None:
+            enc.embed_documents(texts)
+    start = time.perf_counter()
+    cpu = time.process_time()
+    run()
+    seconds = time.perf_counter() - start
+    return {"backend": args.backend, "texts": len(texts), "seconds": round(seconds, 2),
+            "cpu_seconds": round(time.process_time() - cpu, 2),
+            "texts_per_s": round(len(texts) / seconds, 2)}
+
+
+def task_embedq(args: argparse.Namespace) -> dict[str, Any]:
+    from index.config import DEFAULT_MODEL
+    from index.embedding import make_encoder
+    from index.filters import parse_query
+    enc = make_encoder(DEFAULT_MODEL)
+    qs = questions()
+    texts = [parse_query(q)[0] or q for q in qs]
+    vecs = np.array([enc.embed_query(t) for t in texts], dtype=np.float32)
+    np.save(args.out, vecs)
+    (args.out.with_suffix(".json")).write_text(json.dumps(qs), encoding="utf-8")
+    return {"queries": len(qs)}
+
+
+def task_query(args: argparse.Namespace) -> dict[str, Any]:
+    """Latency of Retriever.search (encode + hybrid search + grouping + passages)."""
+    from index.config import DEFAULT_MODEL
+    from index.retrieval import load_retriever
+    retriever = load_retriever(args.index, DEFAULT_MODEL)
+    qs = questions()
+    for q in qs[:3]:                       # model load and first-call costs, not timed
+        retriever.search(q)
+    total, encode = [], []
+    from index.filters import parse_query
+    for _ in range(args.reps):
+        for q in qs:
+            start = time.perf_counter()
+            retriever.search(q)
+            total.append(time.perf_counter() - start)
+        for q in qs:
+            text = parse_query(q)[0] or q
+            start = time.perf_counter()
+            retriever.encoder.embed_query(text)
+            encode.append(time.perf_counter() - start)
+    return {"query_ms": summary_ms(total), "encode_ms": summary_ms(encode),
+            "chunks": len(retriever.stored.chunks), "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
+class GivenVectors:
+    """An encoder that returns precomputed query vectors: search is measured without it."""
+
+    name = "given"
+
+    def __init__(self, texts: list[str], vectors: np.ndarray) -> None:
+        from index.filters import parse_query
+        self.by_text = {parse_query(q)[0] or q: v for q, v in zip(texts, vectors)}
+        self.dim = vectors.shape[1]
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.by_text[text]
+
+    def embed_documents(self, texts: list[str], progress: Any = None) -> np.ndarray:
+        raise NotImplementedError
+
+
+def task_search(args: argparse.Namespace) -> dict[str, Any]:
+    """Search alone at a size: Retriever.search with given query vectors, the dense and BM25
+    parts on their own, and recall@10 of the FAISS index against exact search."""
+    from index.bm25 import bm25_scores
+    from index.config import DEFAULT_MODEL
+    from index.filters import parse_query
+    from index.retrieval import load_retriever
+    from index.store import is_exact
+    t0 = time.perf_counter()
+    vectors = np.load(args.queries)
+    qs = json.loads(args.queries.with_suffix(".json").read_text("utf-8"))
+    retriever = load_retriever(args.index, DEFAULT_MODEL, encoder=GivenVectors(qs, vectors))
+    load_s = time.perf_counter() - t0
+    texts = [parse_query(q)[0] or q for q in qs]
+    for q in qs[:3]:
+        retriever.search(q)
+    total, dense, bm25 = [], [], []
+    for rep in range(args.reps):
+        for q in qs:
+            start = time.perf_counter()
+            retriever.search(q)
+            total.append(time.perf_counter() - start)
+        if rep == 0:
+            for t, v in zip(texts, vectors):
+                start = time.perf_counter()
+                retriever.dense_candidates(v, None)
+                dense.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                bm25_scores(retriever.stored.bm25, t)
+                bm25.append(time.perf_counter() - start)
+    index = retriever.stored.faiss_index
+    out: dict[str, Any] = {
+        "chunks": len(retriever.stored.chunks), "load_s": round(load_s, 2),
+        "search_ms": summary_ms(total), "dense_ms": summary_ms(dense), "bm25_ms": summary_ms(bm25),
+        "faiss": type(index).__name__, "exact": is_exact(index),
+        "peak_rss_mb": round(peak_rss_mb(), 1)}
+    if hasattr(index, "nprobe"):
+        out["faiss"] += f"(nlist={index.nlist}, nprobe={index.nprobe})"
+    # recall@10 against exact inner products over all vectors
+    stored = np.asarray(retriever.stored.vectors)
+    raw, rescored = [], []
+    for v in vectors:
+        sims = stored @ v
+        truth = set(np.argpartition(-sims, 10)[:10].tolist())
+        _, ids = index.search(v.reshape(1, -1), 10)
+        raw.append(len(truth & set(ids[0].tolist())) / 10)
+        rows, _ = retriever.dense_candidates(v, None)
+        rescored.append(len(truth & set(rows[:10].tolist())) / 10)
+    out["recall10_index"] = round(float(np.mean(raw)), 4)
+    out["recall10_retriever"] = round(float(np.mean(rescored)), 4)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker")
+    parser.add_argument("task", choices=("encode", "query", "search", "embedq"))
+    parser.add_argument("--index", type=Path)
+    parser.add_argument("--backend", default=os.environ.get("EMBEDDING_BACKEND", "torch"))
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--queries", type=Path)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    result = {"encode": task_encode, "query": task_query, "search": task_search,
+              "embedq": task_embedq}[args.task](args)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -170,6 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     except KubeconBotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except PermissionError as exc:
+        print(f"error: cannot write the index ({exc.strerror}: {exc.filename}); pass --out DIR "
+              f"with a folder you can write to. The previous index at {out} is unchanged.",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"interrupted; the previous index at {out} is unchanged", file=sys.stderr)
         return 130

@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 MAX_URL = 800  # an escaped URL longer than this is shown as text, not linked
+MAX_URL_LABEL = 80  # a URL shown as its own link text is cut to this many characters
 
 _MRKDWN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # Characters that would end or split a `<url|label>` link, percent-encoded inside URLs.
@@ -37,6 +38,10 @@ def safe_url(url: str) -> str | None:
     return escaped if len(escaped) <= MAX_URL else None
 
 
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def label(text: str) -> str:
     """Text for a link label: one line, escaped, without the `|` that would split the link."""
     return mrkdwn(_WHITESPACE.sub(" ", text).strip().replace("|", "¦"))
@@ -44,7 +49,7 @@ def label(text: str) -> str:
 
 def link(url: str, text: str) -> str:
     """A live Slack link `<url|text>`; just the escaped text when the URL is unusable."""
-    shown = label(text) or label(url)
+    shown = label(text) or label(_shorten(url.strip(), MAX_URL_LABEL))
     target = safe_url(url)
     return f"<{target}|{shown}>" if target else shown
 

@@ -73,3 +73,12 @@ def corpus_copy(tmp_path, corpus_dir) -> Path:
     dst = tmp_path / "corpus"
     shutil.copytree(corpus_dir, dst)
     return dst
+
+
+# Property tests run with a fixed seed so that a run is repeatable; set
+# HYPOTHESIS_PROFILE=explore to search new examples (that is how the URL-label bug was found).
+from hypothesis import settings as _hyp_settings  # noqa: E402
+
+_hyp_settings.register_profile("repeatable", derandomize=True, deadline=None)
+_hyp_settings.register_profile("explore", deadline=None, max_examples=500)
+_hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))

@@ -111,3 +111,11 @@ def test_seen_events_forget_after_their_time() -> None:
     assert seen.add("Ev1") and not seen.add("Ev1")
     now[0] = 6
     assert seen.add("Ev1")
+
+
+def test_a_link_labelled_by_a_huge_url_stays_short():
+    # Found by hypothesis in CI: an empty title fell back to an unbounded URL label.
+    from bot.escape import link
+    url = "https://notes.example.org/#" + "00000000<<" * 300
+    out = link(url, "")
+    assert len(out) < 200 and "<<" not in out

@@ -43,6 +43,7 @@ class StoredIndex:
     talk_vectors: np.ndarray | None = None   # one vector per talk header (title, speakers, ...)
     bm25_catalog: Any = None                 # BM25 of the catalog-only chunks (rows after notes)
     notes_chunks: int = 0                    # chunks [0, notes_chunks) belong to talks with notes
+    talk_index: Any = None                   # FAISS over talk_vectors beyond EXACT_LIMIT talks
 
 
 def talk_to_record(talk: Talk) -> dict[str, Any]:
@@ -111,6 +112,8 @@ def write_index(out: Path, manifest: dict[str, Any], talks: list[Talk], chunks: 
     try:
         np.save(tmp / "vectors.npy", vectors.astype(np.float32))
         np.save(tmp / "talk_vectors.npy", talk_vectors.astype(np.float32))
+        if len(talk_vectors) > EXACT_LIMIT:   # the retriever's title bonus needs the best few
+            faiss.write_index(build_faiss(talk_vectors), str(tmp / "talk_dense.faiss"))
         _write_json(tmp / "talk_hashes.json", talk_hashes)
         faiss.write_index(build_faiss(vectors), str(tmp / "dense.faiss"))
         bm25.save(str(tmp / "bm25"), show_progress=False)
@@ -222,7 +225,12 @@ def load_index(path: Path) -> StoredIndex:
         vectors = np.load(path / "vectors.npy", mmap_mode="r")
         faiss_index = faiss.read_index(str(path / "dense.faiss"))
         bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False, mmap=False)
-        talk_vectors = np.load(path / "talk_vectors.npy")
+        talk_index = None
+        if (path / "talk_dense.faiss").is_file():
+            talk_index = faiss.read_index(str(path / "talk_dense.faiss"))
+        # With a talk index only a few talk vectors are read per query: leave them on disk.
+        talk_vectors = np.load(path / "talk_vectors.npy",
+                               mmap_mode="r" if talk_index is not None else None)
         bm25_catalog = None
         if (path / "bm25-catalog").is_dir():
             bm25_catalog = bm25s.BM25.load(str(path / "bm25-catalog"), show_progress=False)
@@ -236,7 +244,7 @@ def load_index(path: Path) -> StoredIndex:
                                 f"{vectors.shape[0]} vectors); rebuild it with "
                                 f"`python -m index.build --out {path}`")
     return StoredIndex(path, manifest, talks, chunks, hashes, vectors, faiss_index, bm25,
-                       talk_vectors, bm25_catalog, notes_chunks)
+                       talk_vectors, bm25_catalog, notes_chunks, talk_index=talk_index)
 
 
 def cached_vectors(path: Path, model: str) -> dict[str, np.ndarray]:

@@ -129,11 +129,11 @@ def bench_build(work: Path, reps: int, default: str) -> dict[str, Any]:
         runs = [r for r in out["runs"] if r["backend"] == backend]
         out[backend] = {
             "chunks": runs[0]["build"]["chunks"], "texts": runs[0]["build"]["embedded"],
-            "build_s": median(r["build"]["seconds"] for r in runs),
-            "build_wall_s": median(r["build"]["wall_s"] for r in runs),
-            "bare_s": median(r["bare"]["seconds"] for r in runs),
-            "ratio": median(r["ratio"] for r in runs),
-            "ratio_wall": median(r["ratio_wall"] for r in runs), "runs": len(runs)}
+            "build_s": round(median(r["build"]["seconds"] for r in runs), 2),
+            "build_wall_s": round(median(r["build"]["wall_s"] for r in runs), 2),
+            "bare_s": round(median(r["bare"]["seconds"] for r in runs), 2),
+            "ratio": round(median(r["ratio"] for r in runs), 3),
+            "ratio_wall": round(median(r["ratio_wall"] for r in runs), 3), "runs": len(runs)}
         o = out[backend]
         o["chunks_per_s"] = round(o["chunks"] / o["build_s"], 2)
         o["texts_per_s"] = round(o["texts"] / o["build_s"], 2)
@@ -330,6 +330,18 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _round_floats(obj: Any) -> Any:
+    """Medians of rounded figures can carry float noise (0.9390000000000001): round to 3-4."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            obj[k] = _round_floats(v)
+    elif isinstance(obj, list):
+        return [_round_floats(v) for v in obj]
+    elif isinstance(obj, float):
+        return round(obj, 4)
+    return obj
+
+
 def write_readme(results: dict[str, Any]) -> None:
     table = render(results)
     text = README.read_text("utf-8") if README.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
@@ -359,7 +371,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=None,
                         help="scratch folder (default: a temporary folder, removed at the end)")
     parser.add_argument("--no-write", action="store_true", help="do not write results/README")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite the README table from bench/results.json")
     args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(RESULTS.read_text("utf-8"))
+        _round_floats(saved)
+        write_readme(saved)
+        print(render(saved))
+        return 0
     quick = args.quick
     sizes = [int(s) for s in (args.sizes or ("10000,100000" if quick else
                                              "10000,100000,1000000")).split(",") if s]
@@ -416,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         results["meta"]["total_s"] = round(time.perf_counter() - started, 1)
         results["meta"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
+        _round_floats(results)
         if not args.no_write:
             RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", "utf-8")
             if all(k in results for k in ("meta",)):

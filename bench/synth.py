@@ -240,7 +240,7 @@ def make_index(real: Path, out: Path, n_chunks: int, seed: int = 0,
 
 def _faiss_kind(path: Path) -> str:
     import faiss
-    index = faiss.read_index(str(path / "dense.faiss"))
+    index: Any = faiss.read_index(str(path / "dense.faiss"))
     desc = type(index).__name__
     if hasattr(index, "nlist"):
         desc += f"(nlist={index.nlist}, nprobe={index.nprobe})"

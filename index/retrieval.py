@@ -91,9 +91,11 @@ class Retriever:
     def _filter_mask(self, filters: Filters) -> np.ndarray:
         """talk_matches for every talk, evaluated once per distinct value of the fields each
         filter reads (a few hundred events, not a million talks) and combined with AND."""
-        groups = getattr(self, "_filter_groups", None)
+        groups: dict[str, tuple[np.ndarray, np.ndarray]] | None = getattr(
+            self, "_filter_groups", None)
         if groups is None:
-            groups = self._filter_groups = {}
+            groups = {}
+            self._filter_groups = groups
         mask = np.ones(len(self.talks), dtype=bool)
         for kind, field in self._FILTER_FIELDS.items():
             value = getattr(filters, kind)

@@ -77,6 +77,7 @@ def build_faiss(vectors: np.ndarray) -> Any:
     dim = vectors.shape[1]
     n = len(vectors)
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    index: Any
     if n <= EXACT_LIMIT:
         index = faiss.IndexFlatIP(dim)
     else:

@@ -133,6 +133,7 @@ class GivenVectors:
     """An encoder that returns precomputed query vectors: search is measured without it."""
 
     name = "given"
+    vectors_id = "given"
 
     def __init__(self, texts: list[str], vectors: np.ndarray) -> None:
         from index.filters import parse_query
@@ -208,11 +209,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
     parser.add_argument("task", choices=("encode", "query", "search", "embedq"))
     parser.add_argument("--index", type=Path)
-    parser.add_argument("--backend", default=os.environ.get("EMBEDDING_BACKEND", "torch"))
+    parser.add_argument("--backend", default=None, help="torch or onnx-int8 (default: "
+                        "$EMBEDDING_BACKEND or the code's default)")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--queries", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    from index.embedding import default_backend
+    args.backend = args.backend or default_backend()
     result = {"encode": task_encode, "query": task_query, "search": task_search,
               "embedq": task_embedq}[args.task](args)
     print(json.dumps(result))

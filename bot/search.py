@@ -26,7 +26,8 @@ def load_retriever(settings: Settings) -> Retriever:
     from index.retrieval import load_retriever as load
 
     retriever: Retriever = load(settings.index_dir, settings.embedding_model,
-                                catalog_results=settings.catalog_results)
+                                catalog_results=settings.catalog_results,
+                                backend=settings.embedding_backend)
     warm = getattr(retriever, "warm_up", None)
     if warm is not None:
         warm()          # load the model now, so /readyz means the first answer is fast

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     index_dir: Path = Path("data/index")
     corpus_dir: Path = Path("corpus")
     embedding_model: str = DEFAULT_MODEL
+    embedding_backend: Literal["onnx-int8", "torch"] | None = None   # None: index.embedding's default
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -39,11 +40,13 @@ class Settings(BaseSettings):
     catalog_results: bool = True
     user_hash_salt: SecretStr | None = None
 
-    @field_validator("log_level", "log_format", mode="before")
+    @field_validator("log_level", "log_format", "embedding_backend", mode="before")
     @classmethod
     def _normalise_case(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, str):
             return value
+        if info.field_name == "embedding_backend" and not value.strip():
+            return None
         return value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
 
     @field_validator("slack_command")

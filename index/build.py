@@ -98,7 +98,8 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
     notes_chunks = sum(1 for c in chunks if c.talk_id in {t.id for t in talks if t.has_notes})
     # Chunks and talk headers are embedded together; both are cached by content hash.
     texts = [c.full_text for c in chunks] + [talk_header(t) for t in talks]
-    hashes = [chunk_hash(encoder.name, t) for t in texts]
+    vectors_id = encoder.vectors_id         # the model and backend: vectors are cached per both
+    hashes = [chunk_hash(vectors_id, t) for t in texts]
     cache = cached_vectors(out, encoder.name)
     todo = len({h for h in hashes if h not in cache})
     reused = len({h for h in hashes if h in cache})
@@ -122,7 +123,7 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "built_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "model": {"name": encoder.name, "dim": int(vectors.shape[1])},
+        "model": {"name": encoder.name, "dim": int(vectors.shape[1]), "vectors": vectors_id},
         "corpus": {"root": str(corpus_dir), "files": {**corpus.hashes, **catalog_hashes}},
         "counts": {"notes": notes_with_talks, "talks": len(talks), "chunks": len(chunks),
                    "notes_chunks": notes_chunks,

@@ -365,9 +365,11 @@ class Retriever:
 
 
 def load_retriever(index_dir: Path, model: str, catalog_results: bool = True,
-                   encoder: Encoder | None = None, params: FusionParams | None = None
-                   ) -> Retriever:
-    """Load an index and its encoder once; refuses an index built with another model."""
+                   encoder: Encoder | None = None, params: FusionParams | None = None,
+                   backend: str | None = None) -> Retriever:
+    """Load an index and its encoder once; refuses an index built with another model.
+    `backend` (torch or onnx-int8; default $EMBEDDING_BACKEND or the code's default) picks the
+    encoder when none is given."""
     stored = load_index(Path(index_dir))
     built_with = stored.manifest.get("model", {}).get("name", "")
     if built_with != model:
@@ -375,5 +377,5 @@ def load_retriever(index_dir: Path, model: str, catalog_results: bool = True,
             f"the index at {index_dir} was built with the model {built_with!r} but "
             f"EMBEDDING_MODEL is {model!r}; rebuild it with `python -m index.build` "
             f"(or set EMBEDDING_MODEL={built_with})")
-    enc = encoder or make_encoder(model)
+    enc = encoder or make_encoder(model, backend)
     return Retriever(stored, enc, catalog_results=catalog_results, params=params)

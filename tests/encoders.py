@@ -27,8 +27,9 @@ def fake_embed(text: str) -> np.ndarray:
 
 
 class FakeEncoder:
-    def __init__(self, name: str = "fake-encoder") -> None:
+    def __init__(self, name: str = "fake-encoder", vectors_id: str | None = None) -> None:
         self.name = name
+        self.vectors_id = vectors_id or name     # another backend of the same model: another id
         self.embedded: list[str] = []      # every document text embedded, for cache tests
 
     @property

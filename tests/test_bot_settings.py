@@ -79,6 +79,16 @@ def test_a_malformed_value_is_one_line_naming_the_variable(monkeypatch: pytest.M
     assert str(err.value).startswith("PORT is invalid") and "\n" not in str(err.value)
 
 
+def test_embedding_backend_is_one_of_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings().embedding_backend is None          # index.embedding's default
+    assert settings(embedding_backend=" ONNX-INT8 ").embedding_backend == "onnx-int8"
+    assert settings(embedding_backend="torch").embedding_backend == "torch"
+    monkeypatch.setenv("EMBEDDING_BACKEND", "cuda")
+    with pytest.raises(SettingsError) as err:
+        load_settings(_env_file=None)
+    assert str(err.value).startswith("EMBEDDING_BACKEND is invalid") and "\n" not in str(err.value)
+
+
 def test_mode_follows_the_tokens() -> None:
     assert choose_mode(settings(slack_app_token=APP, slack_bot_token=BOT), http=False) == SOCKET
     assert choose_mode(settings(slack_bot_token=BOT), http=True) == HTTP

@@ -28,7 +28,7 @@ def test_build_writes_a_complete_index(tmp_path, corpus_dir):
     report = build_index(corpus_dir, out, FakeEncoder(), catalog=False, **QUIET)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["schema_version"] == 1
-    assert manifest["model"] == {"name": "fake-encoder", "dim": 64}
+    assert manifest["model"] == {"name": "fake-encoder", "dim": 64, "vectors": "fake-encoder"}
     assert manifest["counts"]["notes"] == 5 and manifest["counts"]["talks"] == 107
     assert len(manifest["corpus"]["files"]) == 5
     stored = load_index(out)
@@ -69,6 +69,17 @@ def test_another_model_embeds_everything(tmp_path, corpus_dir):
     build_index(corpus_dir, out, FakeEncoder(), **QUIET)
     report = build_index(corpus_dir, out, FakeEncoder("other-model"), **QUIET)
     assert report.reused == 0
+
+
+def test_another_backend_of_the_same_model_embeds_everything(tmp_path, corpus_dir):
+    # torch and onnx-int8 vectors of one model differ slightly: never mixed through the cache.
+    out = tmp_path / "index"
+    build_index(corpus_dir, out, FakeEncoder("m", vectors_id="m (torch)"), **QUIET)
+    enc = FakeEncoder("m", vectors_id="m (onnx-int8 v1)")
+    report = build_index(corpus_dir, out, enc, **QUIET)
+    assert report.reused == 0 and report.embedded == len(enc.embedded) > report.chunks
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"] == {"name": "m", "dim": 64, "vectors": "m (onnx-int8 v1)"}
 
 
 def test_bad_corpus_leaves_previous_index(tmp_path, corpus_copy):

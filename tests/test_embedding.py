@@ -1,0 +1,161 @@
+"""Tests for index/embedding.py: choosing the backend, and the int8 ONNX export of the real model
+against sentence-transformers running the same model with torch."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from index import embedding
+from index.embedding import (
+    ONNX_INT8,
+    OnnxEncoder,
+    SentenceTransformerEncoder,
+    _st_spec,
+    ensure_onnx_int8,
+    make_encoder,
+    onnx_folder,
+)
+
+
+def st_folder(root: Path, modules: list[str], pooling: str = "mean") -> Path:
+    """A sentence-transformers folder's configuration files (no weights)."""
+    folder = root / "model"
+    folder.mkdir(parents=True)
+    entries = [{"idx": i, "name": str(i), "path": "" if kind == "Transformer" else f"{i}_{kind}",
+                "type": f"sentence_transformers.models.{kind}"} for i, kind in enumerate(modules)]
+    (folder / "modules.json").write_text(json.dumps(entries))
+    for entry, kind in zip(entries, modules):
+        if kind == "Pooling":
+            (folder / entry["path"]).mkdir()
+            (folder / entry["path"] / "config.json").write_text(json.dumps(
+                {"word_embedding_dimension": 8, f"pooling_mode_{pooling}_tokens": True}))
+    (folder / "config.json").write_text(json.dumps(
+        {"hidden_size": 8, "num_attention_heads": 2, "model_type": "bert", "pad_token_id": 0}))
+    (folder / "config_sentence_transformers.json").write_text(json.dumps(
+        {"prompts": {"query": "query: ", "passage": "passage: "}}))
+    return folder
+
+
+def test_spec_of_a_supported_folder(tmp_path: Path) -> None:
+    spec = _st_spec(st_folder(tmp_path, ["Transformer", "Pooling", "Normalize"]))
+    assert (spec["pooling"], spec["normalize"], spec["dim"], spec["heads"]) == ("mean", True, 8, 2)
+    assert spec["prompts"] == {"query": "query: ", "passage": "passage: "}
+
+
+@pytest.mark.parametrize("modules,pooling,needle", [
+    (["Transformer", "Pooling", "Dense", "Normalize"], "mean", "modules"),
+    (["Transformer"], "mean", "modules"),
+    (["Transformer", "Pooling"], "max", "pooling"),
+])
+def test_spec_rejects_what_the_export_cannot_reproduce(tmp_path: Path, modules: list[str],
+                                                       pooling: str, needle: str) -> None:
+    with pytest.raises(ValueError, match=f"{needle} .* not supported by the onnx-int8 backend"):
+        _st_spec(st_folder(tmp_path, modules, pooling))
+
+
+def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EMBEDDING_BACKEND", raising=False)
+    assert embedding.DEFAULT_BACKEND == ONNX_INT8
+    default = make_encoder("some-model")
+    assert isinstance(default, OnnxEncoder) and not default.strict   # may fall back to torch
+    assert isinstance(make_encoder("some-model", "torch"), SentenceTransformerEncoder)
+    monkeypatch.setenv("EMBEDDING_BACKEND", "torch")
+    assert isinstance(make_encoder("some-model"), SentenceTransformerEncoder)
+    monkeypatch.setenv("EMBEDDING_BACKEND", "onnx-int8")
+    assert make_encoder("some-model").strict     # asked for: no silent fallback
+    monkeypatch.setenv("EMBEDDING_BACKEND", "cuda")
+    with pytest.raises(ValueError, match="EMBEDDING_BACKEND='cuda': choose one of torch, onnx-int8"):
+        make_encoder("some-model")
+
+
+def test_default_backend_falls_back_to_torch_for_other_models(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.delenv("EMBEDDING_BACKEND", raising=False)
+    folder = st_folder(tmp_path, ["Transformer", "Pooling", "Dense", "Normalize"])
+    enc = make_encoder(str(folder))
+    with caplog.at_level(logging.WARNING, logger="index.embedding"):
+        assert enc.vectors_id == str(folder)          # torch's vectors: cached as torch's
+    assert "cannot run" in caplog.text and "using torch" in caplog.text
+    assert not onnx_folder(folder).exists()
+    with pytest.raises(ValueError, match="not supported"):
+        _ = OnnxEncoder(str(folder), strict=True).vectors_id
+
+
+def test_interrupted_export_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = st_folder(tmp_path, ["Transformer", "Pooling", "Normalize"])
+
+    def die_half_way(folder: Path, spec: Any, out: Path) -> None:
+        (out / "fused.onnx").write_bytes(b"half a model")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(embedding, "_export_int8", die_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        ensure_onnx_int8(folder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+# --------------------------------------------------------------------------- the real model
+
+TEXTS = [
+    "Netflix runs Spinnaker for continuous delivery across thousands of deployments a day.",
+    "The dockershim deprecation forced clusters to move to containerd or CRI-O.",
+    "Foredraget handlede om at skære omkostningerne ned på klyngerne med 40 %.",
+    "Hvordan håndterer man hemmeligheder i Kubernetes?",
+    "L'oratrice a présenté leur maillage de services et les leçons apprises en production.",
+    "Prometheus scrapes metrics; Thanos keeps them for a year in object storage.",
+    "kubectl rollout status deploy/api --timeout=120s && helm upgrade --install api ./chart",
+    " ".join(["Operators reconcile the desired state of a custom resource in a loop."] * 60),
+]
+QUERIES = ["what did Netflix say about Spinnaker", "hvordan sparer man penge på klyngerne",
+           "stockage à long terme des métriques"]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The converted default model, linked into a fresh folder and exported there afresh, so the
+    test runs the export code as it is now, not an export left in the user's cache."""
+    from index.e5model import DEFAULT_MODEL_NAME, resolve_model
+    root = tmp_path_factory.mktemp("onnx")
+    link = root / "multilingual-e5-small"
+    link.symlink_to(resolve_model(DEFAULT_MODEL_NAME), target_is_directory=True)
+    ensure_onnx_int8(link)
+    return link
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+@pytest.mark.slow
+def test_export_writes_one_quantised_model(exported: Path) -> None:
+    out = onnx_folder(exported)
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "model.onnx"]
+    size = (out / "model.onnx").stat().st_size
+    assert 60e6 < size < 200e6       # int8 weights: about a quarter of the 470 MB fp32 model
+    assert [p.name for p in exported.parent.iterdir() if p.name.startswith(".")] == []
+    assert ensure_onnx_int8(exported) == out / "model.onnx"      # exported once, then reused
+
+
+@pytest.mark.slow
+def test_onnx_vectors_agree_with_sentence_transformers(exported: Path) -> None:
+    onnx, torch = OnnxEncoder(str(exported), strict=True), SentenceTransformerEncoder(str(exported))
+    assert onnx.dim == torch.dim == 384
+    assert onnx.vectors_id != torch.vectors_id == str(exported)
+    docs_o, docs_t = onnx.embed_documents(TEXTS), torch.embed_documents(TEXTS)
+    q_o = np.array([onnx.embed_query(q) for q in QUERIES])
+    q_t = np.array([torch.embed_query(q) for q in QUERIES])
+    doc_cos, q_cos = _cos(docs_o, docs_t), _cos(q_o, q_t)
+    print(f"\ndocuments: min cosine {doc_cos.min():.4f}; queries: min cosine {q_cos.min():.4f}")
+    assert doc_cos.min() >= 0.98 and q_cos.min() >= 0.98
+    assert np.allclose(np.linalg.norm(docs_o, axis=1), 1, atol=1e-3)
+    # The query prompt is applied: a query's vector is not its passage vector.
+    as_passages = torch.embed_documents(QUERIES)
+    assert (_cos(q_o, as_passages) < q_cos - 0.01).all()
+    # Same nearest document for every query.
+    assert ((q_o @ docs_o.T).argmax(1) == (q_t @ docs_t.T).argmax(1)).all()

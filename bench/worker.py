@@ -82,9 +82,23 @@ def task_encode(args: argparse.Namespace) -> dict[str, Any]:
     cpu = time.process_time()
     run()
     seconds = time.perf_counter() - start
-    return {"backend": args.backend, "texts": len(texts), "seconds": round(seconds, 2),
-            "cpu_seconds": round(time.process_time() - cpu, 2),
-            "texts_per_s": round(len(texts) / seconds, 2)}
+    out: dict[str, Any] = {"backend": args.backend, "texts": len(texts),
+                           "seconds": round(seconds, 2),
+                           "cpu_seconds": round(time.process_time() - cpu, 2),
+                           "texts_per_s": round(len(texts) / seconds, 2)}
+    if args.queries_too:
+        # One question at a time, as the bot encodes them (the encoder's own embed_query).
+        from index.filters import parse_query
+        qs = [parse_query(q)[0] or q for q in questions()]
+        enc.embed_query(qs[0])
+        times = []
+        for _ in range(args.reps):
+            for q in qs:
+                start = time.perf_counter()
+                enc.embed_query(q)
+                times.append(time.perf_counter() - start)
+        out["query_ms"] = summary_ms(times)
+    return out
 
 
 def task_embedq(args: argparse.Namespace) -> dict[str, Any]:
@@ -212,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default=None, help="torch or onnx-int8 (default: "
                         "$EMBEDDING_BACKEND or the code's default)")
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--queries-too", action="store_true",
+                        help="encode: also time embed_query over the dev questions")
     parser.add_argument("--queries", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)

@@ -126,10 +126,11 @@ class OnnxEncoder:
     the model into ``<model folder>.onnx-int8-v<N>/`` (needs torch, onnx and onnxruntime, about
     a minute); later uses need only onnxruntime and tokenizers."""
 
-    def __init__(self, name: str, batch_size: int = 32, threads: int | None = None,
-                 strict: bool = True) -> None:
+    def __init__(self, name: str, batch_size: int = 64, threads: int | None = None,
+                 strict: bool = True, token_budget: int = 1024) -> None:
         self.name = name
-        self.batch_size = batch_size
+        self.batch_size = batch_size         # at most this many texts in one run ...
+        self.token_budget = token_budget     # ... and about this many tokens, padding included
         self.strict = strict     # False: fall back to torch when ONNX cannot run this model
         self._fallback: SentenceTransformerEncoder | None = None
         self.threads = threads or int(os.environ.get("EMBEDDING_THREADS", "0")) or \
@@ -139,6 +140,7 @@ class OnnxEncoder:
         self._tokenizer: Any = None
         self._prompts: tuple[str, str] = ("", "")
         self._dim = 0
+        self._pad_id = 0
 
     def _load(self) -> Any:
         with self._lock:
@@ -166,7 +168,8 @@ class OnnxEncoder:
         path = ensure_onnx_int8(folder, spec)
         tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         tok.enable_truncation(spec["max_seq_length"])
-        tok.enable_padding(pad_id=spec["pad_id"], pad_token=spec["pad_token"])
+        tok.no_padding()               # batches are padded here, to their own longest text
+        self._pad_id = spec["pad_id"]
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1
@@ -194,12 +197,14 @@ class OnnxEncoder:
         self._load()
         return self._fallback.dim if self._fallback else self._dim
 
-    def _run(self, texts: list[str]) -> np.ndarray:
-        session = self._load()
-        enc = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in enc], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-        out = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    def _run(self, token_ids: list[list[int]]) -> np.ndarray:
+        width = max(len(t) for t in token_ids)
+        ids = np.full((len(token_ids), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(token_ids), width), dtype=np.int64)
+        for row, t in enumerate(token_ids):
+            ids[row, :len(t)] = t
+            mask[row, :len(t)] = 1
+        out = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return np.asarray(out, dtype=np.float32)
 
     def embed_documents(self, texts: list[str], progress: Callable[[int], None] | None = None
@@ -208,11 +213,10 @@ class OnnxEncoder:
         if self._fallback:
             return self._fallback.embed_documents(texts, progress)
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
-        order = _length_order(texts)
-        prefix = self._prompts[1]
-        for i in range(0, len(texts), self.batch_size):
-            rows = order[i:i + self.batch_size]
-            out[rows] = self._run([prefix + texts[j] for j in rows])
+        tokens = [e.ids for e in self._tokenizer.encode_batch(
+            [self._prompts[1] + t for t in texts])]
+        for rows in token_batches([len(t) for t in tokens], self.token_budget, self.batch_size):
+            out[rows] = self._run([tokens[j] for j in rows])
             if progress:
                 progress(len(rows))
         return out
@@ -221,7 +225,21 @@ class OnnxEncoder:
         self._load()
         if self._fallback:
             return self._fallback.embed_query(text)
-        return self._run([self._prompts[0] + text])[0]
+        return self._run([self._tokenizer.encode(self._prompts[0] + text).ids])[0]
+
+
+def token_batches(lengths: list[int], budget: int, most: int) -> list[list[int]]:
+    """Indexes of texts in batches, longest first: each batch has at most `most` texts and,
+    padded to its longest, at most `budget` tokens (a longer text goes alone). Small batches of
+    similar lengths waste little on padding; on 2 cores, 1,024 tokens ran 1.3x faster than
+    batches of 32 texts (bench/README.md)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches, i = [], 0
+    while i < len(order):
+        n = max(1, min(most, budget // max(1, lengths[order[i]])))
+        batches.append(order[i:i + n])
+        i += n
+    return batches
 
 
 def _st_spec(folder: Path) -> dict[str, Any]:

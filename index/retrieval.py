@@ -294,11 +294,15 @@ class Retriever:
         """The floor: weak embeddings, or a question about names the notes never mention
         and no strong keyword match either."""
         p = self.params
+        names = query_names(text)
         if best_dense < p.floor_dense:
-            return False
+            # Weak embeddings, unless the question names people or companies the notes know
+            # and the keywords match strongly ("What did Brandon Philips present?": a name
+            # carries little meaning for the embeddings).
+            return best_bm25 >= p.strong_bm25 and bool(names) and \
+                all(self._known(n, group) for n in names)
         if best_dense >= p.strong_dense or best_bm25 >= p.strong_bm25:
             return True
-        names = query_names(text)
         return not names or any(self._known(n, group) for n in names)
 
     def _known(self, name: str, group: str) -> bool:

@@ -20,7 +20,10 @@ from index.embedding import (
     ensure_onnx_int8,
     make_encoder,
     onnx_folder,
+    token_batches,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def st_folder(root: Path, modules: list[str], pooling: str = "mean") -> Path:
@@ -98,6 +101,25 @@ def test_interrupted_export_leaves_nothing(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(KeyboardInterrupt):
         ensure_onnx_int8(folder)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_token_batches_by_hand() -> None:
+    assert token_batches([10, 600, 300, 20, 5], budget=1024, most=64) == [[1], [2, 3, 0], [4]]
+    assert token_batches([10] * 5, budget=1024, most=2) == [[0, 1], [2, 3], [4]]
+    assert token_batches([2000, 1], budget=1024, most=64) == [[0], [1]]   # too long: alone
+    assert token_batches([], budget=1024, most=64) == []
+
+
+@given(st.lists(st.integers(1, 512), max_size=200), st.integers(1, 4096), st.integers(1, 64))
+def test_token_batches_cover_every_text_once_within_bounds(lengths: list[int], budget: int,
+                                                           most: int) -> None:
+    batches = token_batches(lengths, budget, most)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    flat = [lengths[i] for b in batches for i in b]
+    assert flat == sorted(lengths, reverse=True)                  # longest first
+    for b in batches:
+        assert 1 <= len(b) <= most
+        assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= budget
 
 
 # --------------------------------------------------------------------------- the real model

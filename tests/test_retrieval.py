@@ -12,6 +12,7 @@ from index.errors import QueryError
 from index.filters import parse_query
 from index.highlight import best_sentence
 from index.models import Filters
+from encoders import FakeEncoder
 
 
 def test_filters_are_parsed_out_of_the_question():
@@ -82,3 +83,15 @@ def test_query_command_rejects_bad_questions_without_traceback(fake_index):
                               "--json", q], capture_output=True, text=True, cwd=root, env=env)
         assert out.returncode == 2 and out.stderr.startswith("error: ")
         assert "Traceback" not in out.stderr
+
+
+def test_floor_lets_strong_keyword_matches_on_known_names_through(fake_index):
+    from index.retrieval import FusionParams, load_retriever
+    r = load_retriever(fake_index, "fake-encoder", encoder=FakeEncoder(), params=FusionParams())
+    weak = FusionParams().floor_dense - 0.05
+    # A speaker the notes know, matched strongly by keywords: an answer, however weak the
+    # embeddings (a name carries little meaning for them).
+    assert r.is_relevant("What did Brandon Philips present?", weak, 4.0)
+    assert not r.is_relevant("What did Brandon Philips present?", weak, 2.0)     # weak keywords
+    assert not r.is_relevant("What did Zorblax Quuxley present?", weak, 4.0)     # unknown names
+    assert not r.is_relevant("what is a good recipe for lasagna", weak, 4.0)     # no names

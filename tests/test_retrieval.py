@@ -95,3 +95,14 @@ def test_floor_lets_strong_keyword_matches_on_known_names_through(fake_index):
     assert not r.is_relevant("What did Brandon Philips present?", weak, 2.0)     # weak keywords
     assert not r.is_relevant("What did Zorblax Quuxley present?", weak, 4.0)     # unknown names
     assert not r.is_relevant("what is a good recipe for lasagna", weak, 4.0)     # no names
+
+
+def test_index_commands_read_catalog_results_like_the_bot(fake_catalog_index, monkeypatch, capsys):
+    from index.cli import open_retriever
+    monkeypatch.setenv("CATALOG_RESULTS", "false")
+    assert open_retriever(fake_catalog_index, "fake-encoder").catalog_results is False
+    monkeypatch.setenv("CATALOG_RESULTS", " Yes ")
+    assert open_retriever(fake_catalog_index, "fake-encoder").catalog_results is True
+    monkeypatch.setenv("CATALOG_RESULTS", "maybe")
+    assert open_retriever(fake_catalog_index, "fake-encoder") is None
+    assert capsys.readouterr().err == "error: CATALOG_RESULTS='maybe': use true or false\n"

@@ -120,6 +120,18 @@ def _value(deps: Deps, action: dict[str, Any]) -> tuple[str, int, str, list[str]
     return question, offset, str(data.get("s", actions.PRIVATE)), talks
 
 
+async def _button(deps: Deps, action: dict[str, Any], body: dict[str, Any],
+                  respond: AsyncRespond) -> tuple[Send, tuple[str, int, str, list[str]], str] | None:
+    """A result button's (private reply, value, user id); None after telling the user that
+    the button is too old or damaged to use."""
+    private = _respond(respond)
+    value = _value(deps, action)
+    if value is None:
+        await private(blocks.expired_message(deps.command))
+        return None
+    return private, value, str(body.get("user", {}).get("id", ""))
+
+
 def _is_dm(event: dict[str, Any]) -> bool:
     return (event.get("channel_type") == "im" and not event.get("subtype")
             and not event.get("bot_id") and bool(event.get("user")))
@@ -178,12 +190,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_share(ack: Any, body: dict[str, Any], action: dict[str, Any],
                        respond: AsyncRespond) -> None:
         await ack()
-        private = _respond(respond)
-        value = _value(deps, action)
-        if value is None:
-            await private(blocks.expired_message(deps.command))
+        button = await _button(deps, action, body, respond)
+        if button is None:
             return
-        user = str(body.get("user", {}).get("id", ""))
+        private, value, user = button
         shared = await reply(deps, question=value[0], offset=value[1], user=user, surface="share",
                              view=View(blocks.SHARED, deps.command, asker=user),
                              send=_respond(respond, "in_channel"), send_error=private)
@@ -197,13 +207,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_more(ack: Any, body: dict[str, Any], action: dict[str, Any],
                       respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
-        private = _respond(respond)
-        value = _value(deps, action)
-        if value is None:
-            await private(blocks.expired_message(deps.command))
+        button = await _button(deps, action, body, respond)
+        if button is None:
             return
-        question, offset, where, _ = value
-        user = str(body.get("user", {}).get("id", ""))
+        private, (question, offset, where, _), user = button
         if where == actions.CHANNEL:
             container = body.get("container", {})
             channel = str(container.get("channel_id") or body.get("channel", {}).get("id", ""))

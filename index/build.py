@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,16 @@ def embed_with_cache(encoder: Encoder, texts: list[str], hashes: list[str],
     return vectors, len(todo)
 
 
+def _preload(encoder: Encoder) -> None:
+    """Load what `vectors_id` needs (the ONNX model; nothing for torch, whose load is only
+    worth it when there is something to embed). A failure surfaces again, in the caller's
+    thread, when `vectors_id` is asked for there."""
+    try:
+        encoder.vectors_id
+    except Exception:
+        pass
+
+
 def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = True,
                 show_progress: bool = True, log: Callable[[str], None] = print) -> BuildReport:
     """Build the index for a corpus; raises CorpusError (writing nothing) on bad notes.
@@ -71,8 +82,12 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
     With `catalog`, talks are matched to the official talk lists in `<corpus>/catalog/`
     (recording links, official titles) and catalog talks without notes are indexed too."""
     start = time.perf_counter()
+    # The encoder loads (an ONNX session: ~2 s) while the notes are read and matched.
+    loading = threading.Thread(target=_preload, args=(encoder,), name="load-encoder", daemon=True)
+    loading.start()
     corpus = read_corpus(corpus_dir)
     if corpus.errors:
+        loading.join()
         raise CorpusError(list(corpus.problems))
     for warning in corpus.warnings:
         log(str(warning))
@@ -98,6 +113,7 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
     notes_chunks = sum(1 for c in chunks if c.talk_id in {t.id for t in talks if t.has_notes})
     # Chunks and talk headers are embedded together; both are cached by content hash.
     texts = [c.full_text for c in chunks] + [talk_header(t) for t in talks]
+    loading.join()
     vectors_id = encoder.vectors_id         # the model and backend: vectors are cached per both
     hashes = [chunk_hash(vectors_id, t) for t in texts]
     cache = cached_vectors(out, encoder.name)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+
+import pytest
 
 from index.errors import QueryError
 from index.models import Answer, Filters, IndexInfo, Link, NoteMeta, Passage, Result, Talk
@@ -115,3 +119,28 @@ def answer(results: Sequence[Result] = RANKING[:3], query: str = "what did Netfl
            filters: Filters = Filters(), info: IndexInfo = INFO) -> Answer:
     return Answer(query=query, text=query, filters=filters, results=tuple(results), info=info,
                   offset=offset, total=len(results) if total is None else total, has_more=has_more)
+
+
+@pytest.fixture
+def clean_settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No setting from the machine running the tests leaks in; logging restored afterwards.
+    Use with `pytestmark = pytest.mark.usefixtures("clean_settings_env")`."""
+    from bot.settings import Settings
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+class Stream(io.StringIO):
+    """stdin/stdout/stderr for the CLI, a terminal or not."""
+
+    def __init__(self, text: str = "", tty: bool = False) -> None:
+        super().__init__(text)
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty

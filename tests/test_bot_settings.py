@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
-import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,31 +12,14 @@ import pytest
 from bot.cli import main
 from bot.settings import (HTTP, SOCKET, TERMINAL, Settings, SettingsError, check_slack, choose_mode,
                           load_settings)
+from bot_fakes import Stream, clean_settings_env  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 BOT = "xoxb-1-2-abc"
 APP = "xapp-1-A1-2-def"
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No real setting from the machine running the tests leaks in; logging restored afterwards."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-class Terminal(io.StringIO):
-    def __init__(self, text: str = "", tty: bool = True) -> None:
-        super().__init__(text)
-        self._tty = tty
-
-    def isatty(self) -> bool:
-        return self._tty
+pytestmark = pytest.mark.usefixtures("clean_settings_env")
 
 
 def settings(**values: object) -> Settings:
@@ -116,8 +96,8 @@ def test_good_tokens_pass() -> None:
 
 
 def _run(argv: list[str], s: Settings, tty: bool = False) -> tuple[int, str, str]:
-    out, err = Terminal(tty=False), Terminal(tty=False)
-    code = main(argv, settings=s, stdin=Terminal(tty=tty), stdout=out, stderr=err,
+    out, err = Stream(), Stream()
+    code = main(argv, settings=s, stdin=Stream(tty=tty), stdout=out, stderr=err,
                 load=lambda _: pytest.fail("must not load the index"))
     return code, out.getvalue(), err.getvalue()
 

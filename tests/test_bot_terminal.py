@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import logging
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +11,8 @@ import pytest
 from bot.cli import main
 from bot.settings import Settings
 from bot.text import answer_text
-from bot_fakes import AUSTIN, SPINNAKER, SPINNAKER_SENTENCE, FakeRetriever, answer, result
+from bot_fakes import (AUSTIN, SPINNAKER, SPINNAKER_SENTENCE, FakeRetriever, Stream, answer,
+                       clean_settings_env, result)  # noqa: F401 (clean_settings_env: a fixture)
 from index.models import Filters
 
 QUESTION = "what did Netflix say about Spinnaker"
@@ -23,24 +21,7 @@ SLACK_MARKUP = [re.compile(r"<[^<>\s]+\|[^<>]*>"),     # <url|label>
                 re.compile(r"&(amp|lt|gt);"), re.compile(r":[a-z_]+:"), re.compile(r"^> ", re.M)]
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-class Stream(io.StringIO):
-    def __init__(self, text: str = "", tty: bool = False) -> None:
-        super().__init__(text)
-        self.tty = tty
-
-    def isatty(self) -> bool:
-        return self.tty
+pytestmark = pytest.mark.usefixtures("clean_settings_env")
 
 
 def run(argv: list[str], *, stdin: str = "", tty: bool = False, retriever: FakeRetriever | None = None,

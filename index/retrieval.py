@@ -35,6 +35,8 @@ class FusionParams:
     passages: int = 2            # passages per talk
     relative_floor: float = 0.5  # talks scoring under this share of the best are left out
     catalog_weight: float = 0.6  # talks known only from the catalog (a title, no notes) count less
+    catalog_floor_dense: float = 0.82  # a title alone must match closely: see is_relevant
+    catalog_bm25: float = 2.5    # ... and share a rare word with the question
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,12 @@ class Retriever:
         and no strong keyword match either."""
         p = self.params
         names = query_names(text)
+        if group == "catalog":
+            # A one-line title matches generic words easily ("What's a good recipe for
+            # lasagna?"): catalog-only talks need close embeddings, a keyword match and no
+            # name the catalog does not know.
+            return best_dense >= p.catalog_floor_dense and best_bm25 >= p.catalog_bm25 and \
+                all(self._known(n, group) for n in names)
         if best_dense < p.floor_dense:
             # Weak embeddings, unless the question names people or companies the notes know
             # and the keywords match strongly ("What did Brandon Philips present?": a name

@@ -53,6 +53,18 @@ def test_netflix_spinnaker_cites_the_keynote_first(real_retriever):
 
 
 @pytest.mark.slow
+def test_catalog_only_talks_answer_what_only_the_catalog_knows(real_retriever):
+    # Nobody took notes on Strimzi, but the catalog lists a talk: cited, marked as without notes.
+    strimzi = real_retriever.search("was there a talk about Strimzi?").results
+    assert strimzi and not strimzi[0].talk.has_notes
+    assert "Strimzi" in strimzi[0].talk.title and strimzi[0].talk.link("video")
+    # A one-line title matching a generic word is not an answer.
+    for question in ("Who won the last football World Cup?",
+                     "How do I set up the Zorblax 3000 hyperconverged appliance?"):
+        assert real_retriever.search(question).results == (), question
+
+
+@pytest.mark.slow
 def test_rebuilding_the_real_index_embeds_nothing(real_index_dir, corpus_dir):
     from index.build import build_index
     from index.config import DEFAULT_MODEL

@@ -106,3 +106,17 @@ def test_index_commands_read_catalog_results_like_the_bot(fake_catalog_index, mo
     monkeypatch.setenv("CATALOG_RESULTS", "maybe")
     assert open_retriever(fake_catalog_index, "fake-encoder") is None
     assert capsys.readouterr().err == "error: CATALOG_RESULTS='maybe': use true or false\n"
+
+
+def test_catalog_titles_need_a_close_match_and_a_keyword(fake_catalog_index):
+    from index.retrieval import FusionParams, load_retriever
+    p = FusionParams()
+    r = load_retriever(fake_catalog_index, "fake-encoder", encoder=FakeEncoder(), params=p)
+    q = "was there a talk about Strimzi?"
+    assert r.is_relevant(q, p.catalog_floor_dense, p.catalog_bm25, "catalog")
+    assert not r.is_relevant(q, p.catalog_floor_dense - 0.01, 9.0, "catalog")   # loose embedding
+    assert not r.is_relevant(q, 0.95, p.catalog_bm25 - 0.1, "catalog")          # no rare word
+    # a name no catalog talk mentions, however strong the match
+    assert not r.is_relevant("What did Zorblaxcorp say about Kafka?", 0.95, 9.0, "catalog")
+    # the notes' own floor is looser: the same figures pass there
+    assert r.is_relevant(q, p.catalog_floor_dense - 0.01, 9.0, "notes")

@@ -122,6 +122,22 @@ def test_token_batches_cover_every_text_once_within_bounds(lengths: list[int], b
         assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= budget
 
 
+def test_export_noise_stays_out_of_the_users_terminal(caplog: pytest.LogCaptureFixture) -> None:
+    import warnings
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with embedding._quiet_third_parties():
+            logging.warning("Please consider to run pre-processing")
+            warnings.warn("TracerWarning", UserWarning)
+        assert seen == [] and caplog.records == []
+        assert root.handlers == handlers and root.level == level
+        logging.warning("after")                     # logging and warnings work again
+        warnings.warn("after", UserWarning)
+    assert [r.getMessage() for r in caplog.records] == ["after"] and len(seen) == 1
+
+
 # --------------------------------------------------------------------------- the real model
 
 TEXTS = [

@@ -45,8 +45,6 @@ class Settings(BaseSettings):
     def _normalise_case(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, str):
             return value
-        if info.field_name == "embedding_backend" and not value.strip():
-            return None
         return value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
 
     @field_validator("slack_command")
@@ -64,7 +62,7 @@ class Settings(BaseSettings):
         return value if value.endswith("/") else value + "/"
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                     "user_hash_salt", mode="before")
+                     "user_hash_salt", "embedding_backend", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

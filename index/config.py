@@ -21,10 +21,10 @@ def default_model() -> str:
 
 
 def default_catalog_results() -> bool:
-    """CATALOG_RESULTS, read like the bot's setting (true/false, yes/no, on/off, 1/0)."""
+    """CATALOG_RESULTS, parsed as the bot's Settings parse it (pydantic's bool)."""
+    from pydantic import TypeAdapter, ValidationError
     value = (os.environ.get("CATALOG_RESULTS") or "true").strip().lower()
-    if value in ("1", "true", "yes", "on", "t", "y"):
-        return True
-    if value in ("0", "false", "no", "off", "f", "n"):
-        return False
-    raise ValueError(f"CATALOG_RESULTS={value!r}: use true or false")
+    try:
+        return TypeAdapter(bool).validate_python(value)
+    except ValidationError:
+        raise ValueError(f"CATALOG_RESULTS={value!r}: use true or false") from None

@@ -125,7 +125,6 @@ class Retriever:
             sims = np.asarray(self.stored.vectors[allowed_chunks] @ qvec, dtype=np.float32)
             top = np.argsort(-sims)[:depth]
             return allowed_chunks[top], sims[top]
-        import faiss
         index = self.stored.faiss_index
         exact = getattr(self, "_dense_exact", None)
         if exact is None:
@@ -133,12 +132,7 @@ class Retriever:
         k = depth if allowed_chunks is None else min(index.ntotal, depth * 20)
         if not exact:   # quantised scores (IVF-SQ8): take twice as many, re-score them exactly
             k = min(index.ntotal, 2 * k)
-        # One query is best searched on one thread: OpenMP's fork/join for a 1-row search costs
-        # more than it saves (10 ms against 1 ms at 10k chunks on a busy 2-core box). The setting
-        # is per calling thread, so index builds elsewhere keep their threads.
-        faiss.omp_set_num_threads(1)
-        scores, ids = index.search(qvec.reshape(1, -1).astype(np.float32), k)
-        ids, scores = ids[0], scores[0]
+        scores, ids = _search_one(index, qvec, k)
         keep = ids >= 0
         if allowed_chunks is not None:
             keep &= np.isin(ids, allowed_chunks)
@@ -220,16 +214,14 @@ class Retriever:
             # (title_ref_rank+1)-th best allowed header cosines come from the talk index's
             # candidates, re-scored exactly, instead of a scan of every talk vector per query;
             # with a narrow filter, the allowed talks' vectors are scanned instead.
-            import faiss
             n_allowed = int(allowed_talks.sum())
             if not n_allowed:
                 return None
             kth = min(self.params.title_ref_rank, n_allowed - 1)
             k = 2 * (kth + 1) * max(1, len(tv) // n_allowed)
             if k <= 4096:
-                faiss.omp_set_num_threads(1)
-                _, ids = index.search(qvec.reshape(1, -1).astype(np.float32), min(len(tv), k))
-                ids = np.sort(ids[0][ids[0] >= 0])
+                _, ids = _search_one(index, qvec, min(len(tv), k))
+                ids = np.sort(ids[ids >= 0])
                 ids = ids[allowed_talks[ids]]
             if k > 4096 or len(ids) <= kth:
                 ids = np.flatnonzero(allowed_talks)
@@ -374,6 +366,17 @@ class Retriever:
             passages = passages[:1]
         return Result(rank=rank, score=ranked.score, talk=self.talks[ranked.talk],
                       passages=tuple(passages))
+
+
+def _search_one(index: Any, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, ids) of one query's k nearest in a FAISS index. One query is best searched on
+    one thread: OpenMP's fork/join for a 1-row search costs more than it saves (10 ms against
+    1 ms at 10k chunks on a busy 2-core box). The setting is per calling thread, so index
+    builds elsewhere keep their threads."""
+    import faiss
+    faiss.omp_set_num_threads(1)
+    scores, ids = index.search(qvec.reshape(1, -1).astype(np.float32), k)
+    return scores[0], ids[0]
 
 
 def load_retriever(index_dir: Path, model: str, catalog_results: bool = True,

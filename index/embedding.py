@@ -261,18 +261,13 @@ def _st_spec(folder: Path) -> dict[str, Any]:
     if modes not in (["mean"], ["cls"]) or not pooling_cfg.get("include_prompt", True):
         raise ValueError(f"{folder}: pooling {modes} is not supported by the onnx-int8 backend")
     config = read("config.json", {})
-    tok_cfg = read("tokenizer_config.json", {})
-    special = read("special_tokens_map.json", {})
-    pad_token = tok_cfg.get("pad_token") or special.get("pad_token") or "[PAD]"
-    if isinstance(pad_token, dict):
-        pad_token = pad_token.get("content", "[PAD]")
     st_cfg = read("sentence_bert_config.json", {})
     return {
         "pooling": modes[0], "normalize": "Normalize" in kinds,
         "dim": int(pooling_cfg.get("word_embedding_dimension") or config["hidden_size"]),
         "max_seq_length": int(st_cfg.get("max_seq_length") or
                               min(512, int(config.get("max_position_embeddings", 512)))),
-        "pad_id": int(config.get("pad_token_id") or 0), "pad_token": str(pad_token),
+        "pad_id": int(config.get("pad_token_id") or 0),
         "prompts": dict(read("config_sentence_transformers.json", {}).get("prompts") or {}),
         "heads": int(config.get("num_attention_heads", 12)),
         "hidden": int(config["hidden_size"]), "model_type": config.get("model_type", "bert"),

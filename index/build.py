@@ -9,9 +9,10 @@ import json
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -75,6 +76,12 @@ def _preload(encoder: Encoder) -> None:
         pass
 
 
+def _bm25_indexes(notes: list[str], catalog: list[str]) -> tuple[Any, Any]:
+    """Notes and catalog titles get separate BM25 statistics, so that thousands of one-line
+    catalog entries do not change how the notes are scored."""
+    return build_bm25(notes), (build_bm25(catalog) if catalog else None)
+
+
 def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = True,
                 show_progress: bool = True, log: Callable[[str], None] = print) -> BuildReport:
     """Build the index for a corpus; raises CorpusError (writing nothing) on bad notes.
@@ -110,7 +117,8 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
             f"(report: {out}/catalog-matches.txt)")
     talks.sort(key=lambda t: not t.has_notes)     # notes first: their chunks come first
     chunks = chunk_talks(talks)
-    notes_chunks = sum(1 for c in chunks if c.talk_id in {t.id for t in talks if t.has_notes})
+    with_notes = {t.id for t in talks if t.has_notes}
+    notes_chunks = sum(1 for c in chunks if c.talk_id in with_notes)
     # Chunks and talk headers are embedded together; both are cached by content hash.
     texts = [c.full_text for c in chunks] + [talk_header(t) for t in talks]
     loading.join()
@@ -123,18 +131,19 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
     if show_progress and todo:
         from tqdm import tqdm
         bar = tqdm(total=todo, desc="embedding chunks", unit="chunk", file=sys.stderr)
-    try:
-        vectors, embedded = embed_with_cache(encoder, texts, hashes, cache,
-                                             progress=bar.update if bar else None)
-    finally:
-        if bar is not None:
-            bar.close()
     n = len(chunks)
+    # The BM25 indexes are built in a thread while the encoder runs (onnxruntime and the
+    # tokenizer release the GIL, and leave some of the cores idle between batches).
+    with ThreadPoolExecutor(1, thread_name_prefix="bm25") as pool:
+        bm25_job = pool.submit(_bm25_indexes, texts[:notes_chunks], texts[notes_chunks:n])
+        try:
+            vectors, embedded = embed_with_cache(encoder, texts, hashes, cache,
+                                                 progress=bar.update if bar else None)
+        finally:
+            if bar is not None:
+                bar.close()
+        bm25, bm25_catalog = bm25_job.result()
     vectors, talk_vectors = vectors[:n], vectors[n:]
-    # Notes and catalog titles get separate BM25 statistics, so that thousands of one-line
-    # catalog entries do not change how the notes are scored.
-    bm25 = build_bm25(texts[:notes_chunks])
-    bm25_catalog = build_bm25(texts[notes_chunks:n]) if n > notes_chunks else None
     notes_with_talks = len(corpus.notes)
     manifest = {
         "schema_version": SCHEMA_VERSION,

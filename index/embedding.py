@@ -18,6 +18,7 @@ import shutil
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
@@ -168,24 +169,30 @@ class OnnxEncoder:
                              f"not {self.name!r}; use EMBEDDING_BACKEND=torch")
         spec = _st_spec(folder)
         path = ensure_onnx_int8(folder, spec)
-        tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        # The tokenizer (a 17 MB JSON for multilingual-e5) loads while the session opens:
+        # both release the GIL for most of it, which halves the start-up of a build or a bot.
+        with ThreadPoolExecutor(1, thread_name_prefix="load-tokenizer") as pool:
+            tokenizer = pool.submit(Tokenizer.from_file, str(folder / "tokenizer.json"))
+            session = self._session_for(ort, path)
+            tok = tokenizer.result()
         tok.enable_truncation(spec["max_seq_length"])
         tok.no_padding()               # batches are padded here, to their own longest text
         self._pad_id = spec["pad_id"]
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = self.threads
-        opts.inter_op_num_threads = 1
-        # Busy-waiting worker threads cost more than they save on a shared small box.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        session = ort.InferenceSession(str(path), opts,
-                                       providers=["CPUExecutionProvider"])
         self._tokenizer = tok
         self._prompts = (spec["prompts"].get("query", ""),
                          spec["prompts"].get("passage",
                                              spec["prompts"].get("document", "")))
         self._dim = spec["dim"]
         self._session = session
+
+    def _session_for(self, ort: Any, path: Path) -> Any:
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self.threads
+        opts.inter_op_num_threads = 1
+        # Busy-waiting worker threads cost more than they save on a shared small box.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
     @property
     def vectors_id(self) -> str:

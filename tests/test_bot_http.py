@@ -15,7 +15,7 @@ import pytest
 from bot_fakes import AUSTIN, RANKING, SPINNAKER, SPINNAKER_SENTENCE, FakeRetriever
 from bot_harness import BOT_TOKEN, running_bot
 from slack_payloads import (CHANNEL, USER, action_body, action_payload, buttons, command_body,
-                            direct_message, mention, sections, signed, texts)
+                            direct_message, event_payload, mention, sections, signed, texts)
 
 QUESTION = "what did Netflix say about Spinnaker"
 SPINNAKER_URL = f"{AUSTIN.url}#{SPINNAKER.anchor}"
@@ -92,6 +92,41 @@ async def test_unverified_requests_get_401_and_no_posts(tmp_path: Path, case: st
         await quiet()
         assert (status, event_status) == (401, 401)
         assert bot.mock.posts() == [] and retriever.calls == []
+
+
+STALE = 301   # seconds: Slack's limit is 5 minutes
+
+
+async def test_stale_event_signed_for_its_old_time_gets_401_and_no_posts(tmp_path: Path) -> None:
+    retriever = FakeRetriever()
+    async with running_bot(retriever, tmp_path) as bot:
+        body = json.dumps(event_payload(mention(f"<@UBOT0001> {QUESTION}"), "EvStale"))
+        old = signed(body, timestamp=int(time.time()) - STALE, content_type="application/json")
+        status, _ = await bot.post(body, old)
+        await quiet()
+        assert status == 401
+        assert bot.mock.posts() == [] and retriever.calls == []
+        # The same body signed now is answered: the age alone was the reason.
+        fresh = signed(body, content_type="application/json")
+        assert (await bot.post(body, fresh))[0] == 200
+        await bot.mock.wait_for(lambda m: m.calls("chat.postMessage"))
+
+
+@pytest.mark.parametrize("case", ["unsigned", "stale"])
+async def test_unverified_button_clicks_get_401_and_no_posts(tmp_path: Path, case: str) -> None:
+    async with running_bot(FakeRetriever(), tmp_path) as bot:
+        value = json.dumps({"q": QUESTION, "o": 0, "t": IDS})
+        body = action_body(action_payload("kubecon_helpful", value, bot.mock.response_url("vote")))
+        headers = {"unsigned": {"Content-Type": "application/x-www-form-urlencoded"},
+                   "stale": signed(body, timestamp=int(time.time()) - STALE)}[case]
+        status, _ = await bot.post(body, headers)
+        await quiet()
+        assert status == 401 and bot.mock.posts() == []
+        assert not (tmp_path / "feedback.jsonl").exists()
+        # The same click, signed now, is recorded: only the signature made the difference.
+        assert (await bot.post(body, signed(body)))[0] == 200
+        await bot.mock.wait_for(lambda m: m.responses("vote"))
+    assert (tmp_path / "feedback.jsonl").exists()
 
 
 async def test_slightly_old_but_fresh_enough_request_is_accepted(tmp_path: Path) -> None:

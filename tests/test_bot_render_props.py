@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +13,8 @@ from hypothesis import strategies as st
 from bot import blocks
 from bot.actions import ValueStore
 from bot.blocks import View
-from bot.excerpt import ELLIPSIS, SLACK_COST, cost, passage_parts, shorten
+from bot.escape import terminal
+from bot.excerpt import ELLIPSIS, SLACK_COST, cost, passage_parts, plain_markdown, shorten
 from bot.text import answer_text
 from bot_checks import check_block_kit, check_inert, our_hosts, rendered_texts
 from index.models import Answer, Filters, IndexInfo, Link, NoteMeta, Passage, Result, Talk
@@ -115,12 +118,58 @@ def test_other_messages_are_inert_and_valid(message: str, command: str, error_id
             check_inert(text, set(), "")
 
 
+# Slack markup and escapes: `<!here>`, `<@U1>`, `<#C1>`, `<url|label>`, `&amp;` `&lt;` `&gt;`.
+SLACK_FORMS = ("<", ">", "&", "|", "<!", "<@", "<#", "<http", "<mailto", "&amp;", "&lt;", "&gt;")
+
+
+def strings(value: object) -> list[str]:
+    """Every string inside an Answer: the text the renderer is given (and each talk's deep link
+    into the notes, `note.url#anchor`, which the model derives)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Talk):
+        return [value.url] + [s for f in dataclasses.fields(value) for s in strings(getattr(value, f.name))]
+    if dataclasses.is_dataclass(value):
+        return [s for f in dataclasses.fields(value) for s in strings(getattr(value, f.name))]
+    if isinstance(value, (tuple, list)):
+        return [s for item in value for s in strings(item)]
+    return []
+
+
+def given_count(form: str, answer: Answer) -> int:
+    """How often the answer's own text contains `form`, however the renderer cleans it."""
+    total = 0
+    for text in strings(answer):
+        variants = (text, terminal(text), plain_markdown(text), terminal(plain_markdown(text)),
+                    plain_markdown(terminal(text)))
+        total += max(v.lower().count(form) for v in variants)
+    return total
+
+
+def added_markup(rendered: str, answer: Answer) -> list[str]:
+    """Slack markup or escapes in `rendered` beyond what the answer's own text contains."""
+    return [form for form in SLACK_FORMS if rendered.lower().count(form) > given_count(form, answer)]
+
+
 @settings(max_examples=60, deadline=None)
 @given(answer=answers())
 def test_terminal_text_has_no_control_characters_or_slack_markup_from_notes(answer: Answer) -> None:
     text = answer_text(answer)
     assert "\x1b" not in text and "\u202e" not in text
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text)
+    # Notes are printed as written (Slack shows them the same way, escaped), so markup the notes
+    # themselves contain may appear; the renderer adds none: no links, mentions or escapes.
+    assert added_markup(text, answer) == [], text
+
+
+def test_added_markup_finds_what_slack_rendering_adds() -> None:
+    """The check above is not vacuous: Slack's rendering of the same answer fails it."""
+    from bot_fakes import SPINNAKER, answer, result
+    given = answer([result(replace(SPINNAKER, title="Fish & Chips <live>"), 1, "Tom & Jerry", "")])
+    slack = blocks.answer_message(given, View(mode=blocks.PRIVATE, command="/kubecon",
+                                              asker="U0USER001"), ValueStore().pack)
+    assert {"&amp;", "&lt;", "<http"} <= set(added_markup("\n".join(rendered_texts(slack)), given))
+    assert added_markup(answer_text(given), given) == []
 
 
 @settings(max_examples=200, deadline=None)

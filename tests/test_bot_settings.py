@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ from bot.settings import (HTTP, SOCKET, TERMINAL, Settings, SettingsError, check
 from bot_fakes import Stream, clean_settings_env  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
+ENV_EXAMPLE = ROOT / ".env.example"
 BOT = "xoxb-1-2-abc"
 APP = "xapp-1-A1-2-def"
 
@@ -133,16 +136,147 @@ def test_the_real_entry_point_without_tokens_or_terminal_exits_2(tmp_path: Path)
     assert "SLACK_APP_TOKEN" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_env_example_documents_every_setting_with_its_default() -> None:
-    text = (ROOT / ".env.example").read_text()
-    names = {line.split("=", 1)[0] for line in text.splitlines() if line and not line.startswith("#")}
-    assert names == {name.upper() for name in Settings.model_fields}
-    lines = text.splitlines()
+# -- .env.example and the variables the code reads -------------------------------------------
+
+ASSIGNMENT = re.compile(r"^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$")
+# Read through os.environ but not a user setting: index/embedding.py sets it for the tokenizers
+# library (setdefault), so nobody should have to document it.
+NOT_SETTINGS = {"TOKENIZERS_PARALLELISM"}
+# Reads whose variable name is a parameter: index.config.setting(name, default) itself.
+UNRESOLVED_OK = {"config.py:name"}
+
+
+def documented() -> dict[str, tuple[bool, str]]:
+    """.env.example's settings: NAME -> (commented out?, the value shown)."""
+    out: dict[str, tuple[bool, str]] = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        match = ASSIGNMENT.match(line)
+        if match:
+            out[match.group(2)] = (bool(match.group(1)), match.group(3))
+    return out
+
+
+def _module_constants(tree: ast.Module) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, ast.AnnAssign) else []
+        value = getattr(node, "value", None)
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            out.update({t.id: value.value for t in targets if isinstance(t, ast.Name)})
+    return out
+
+
+def _is_environ(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "environ"
+            and isinstance(node.value, ast.Name) and node.value.id == "os")
+
+
+def _env_key(node: ast.AST) -> ast.expr | None:
+    """The variable-name argument of os.environ.get/[]/setdefault/pop, os.getenv, setting()."""
+    if isinstance(node, ast.Subscript) and _is_environ(node.value):
+        return node.slice
+    if not isinstance(node, ast.Call) or not node.args:
+        return None
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in {"get", "setdefault", "pop"} \
+            and _is_environ(func.value):
+        return node.args[0]
+    if isinstance(func, ast.Attribute) and func.attr == "getenv":
+        return node.args[0]
+    if isinstance(func, ast.Name) and func.id in {"getenv", "setting"}:
+        return node.args[0]
+    return None
+
+
+def direct_env_reads() -> tuple[set[str], set[str]]:
+    """Variables index/ and bot/ read through os.environ, and the reads it cannot name."""
+    names: set[str] = set()
+    unresolved: set[str] = set()
+    for path in sorted((ROOT / "index").glob("*.py")) + sorted((ROOT / "bot").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        constants = _module_constants(tree)
+        for node in ast.walk(tree):
+            key = _env_key(node)
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                names.add(key.value)
+            elif isinstance(key, ast.Name) and key.id in constants:
+                names.add(constants[key.id])
+            elif key is not None:
+                unresolved.add(f"{path.name}:{ast.unparse(key)}")
+    return names, unresolved
+
+
+def test_env_example_documents_every_setting_with_its_default(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = documented()
+    direct, unresolved = direct_env_reads()
+    assert unresolved <= UNRESOLVED_OK, unresolved
+    assert {"INDEX_DIR", "KUBECON_MODEL_CACHE", "EMBEDDING_THREADS"} <= direct   # the scan works
+    fields = {name.upper() for name in Settings.model_fields}
+    assert set(docs) == fields | (direct - NOT_SETTINGS)
+    assert {name for name, (commented, _) in docs.items() if not commented} >= fields
+    lines = ENV_EXAMPLE.read_text().splitlines()
     for i, line in enumerate(lines):
-        if line and not line.startswith("#"):
-            assert lines[i - 1].startswith("#"), f"{line} has no comment above it"
-    from_file = Settings(_env_file=ROOT / ".env.example")  # type: ignore[call-arg]
+        if ASSIGNMENT.match(line):
+            above = lines[i - 1]
+            assert above.startswith("#") and not ASSIGNMENT.match(above), f"{line} has no comment above it"
+    from_file = Settings(_env_file=ENV_EXAMPLE)  # type: ignore[call-arg]
     assert from_file == settings()
+    from index.e5model import CACHE_ENV_VAR, default_cache_dir
+    monkeypatch.delenv(CACHE_ENV_VAR, raising=False)
+    assert Path(docs[CACHE_ENV_VAR][1]).expanduser() == default_cache_dir()
+
+
+# -- empty values count as unset --------------------------------------------------------------
+
+def test_every_empty_setting_counts_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = sorted(documented())
+    for name in names:
+        monkeypatch.setenv(name, "")
+    from_env = load_settings(_env_file=None)
+    for name in names:
+        monkeypatch.delenv(name)
+    env_file = tmp_path / ".env"
+    env_file.write_text("".join(f"{name}=\n" for name in names))
+    from_file = load_settings(_env_file=env_file)
+    for field, info in Settings.model_fields.items():
+        assert getattr(from_env, field) == info.default, field
+        assert getattr(from_file, field) == info.default, field
+
+
+def test_an_empty_environment_variable_leaves_the_dotenv_value(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("PORT=4000\nINDEX_DIR=elsewhere\nLOG_LEVEL=debug\n")
+    for name in ("PORT", "INDEX_DIR", "LOG_LEVEL"):
+        monkeypatch.setenv(name, "")
+    s = load_settings(_env_file=env_file)
+    assert (s.port, s.index_dir, s.log_level) == (4000, Path("elsewhere"), "DEBUG")
+
+
+def _index_defaults() -> dict[str, object]:
+    from index import config
+    from index.e5model import default_cache_dir
+    from index.embedding import default_backend
+    return {"index_dir": config.default_index_dir(), "corpus_dir": config.default_corpus_dir(),
+            "embedding_model": config.default_model(),
+            "catalog_results": config.default_catalog_results(),
+            "model_cache": default_cache_dir(), "embedding_backend": default_backend()}
+
+
+def test_index_commands_treat_empty_settings_as_unset_like_the_bot(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    names = sorted(documented())
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    unset = _index_defaults()
+    for name in names:
+        monkeypatch.setenv(name, "")
+    blank = _index_defaults()
+    assert blank == unset
+    for field in ("index_dir", "corpus_dir", "embedding_model", "catalog_results"):
+        assert blank[field] == Settings.model_fields[field].default, field
 
 
 def test_manifest_matches_what_the_bot_listens_for() -> None:

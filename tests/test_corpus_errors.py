@@ -31,6 +31,11 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
+def line_of(text: str, line: str) -> int:
+    """The 1-based number of `line` in the text written to a file."""
+    return text.split("\n").index(line) + 1
+
+
 def only_problem(path: Path):
     note, problems = parse_file(path)
     assert note is None
@@ -39,57 +44,73 @@ def only_problem(path: Path):
 
 
 def test_broken_front_matter_names_line(tmp_path):
-    path = write(tmp_path, "a.md", "---\ntitle: ok\nauthor: [unclosed\nyear: 2019\n---\n" + BODY)
+    text = "---\ntitle: ok\nauthor: [unclosed\nyear: 2019\n---\n" + BODY
+    path = write(tmp_path, "a.md", text)
     p = only_problem(path)
-    assert p.path == str(path) and p.line in (3, 4)
-    assert p.message.startswith("front matter is not valid YAML (")
-    assert "quote values" in p.message
+    # PyYAML stops at the ':' of the next line, still inside the unclosed [ list.
+    assert str(p) == (f"{path}:{line_of(text, 'year: 2019')}: error: front matter is not valid "
+                      "YAML (expected ',' or ']', but got ':'); write one 'key: value' per line "
+                      "and quote values that contain ': '")
 
 
 def test_unclosed_front_matter(tmp_path):
-    p = only_problem(write(tmp_path, "a.md", "---\ntitle: x\n" + BODY))
-    assert (p.line, p.message) == (1, "front matter starts with '---' but has no closing '---' "
-                                      "line; add one after the last field")
+    path = write(tmp_path, "a.md", "---\ntitle: x\n" + BODY)
+    p = only_problem(path)
+    assert str(p) == (f"{path}:1: error: front matter starts with '---' but has no closing '---' "
+                      "line; add one after the last field")
 
 
 def test_wrong_type_year(tmp_path):
-    path = write(tmp_path, "a.md", GOOD_FM.replace("year: 2019", "year: twenty") + BODY)
+    text = GOOD_FM.replace("year: 2019", "year: twenty") + BODY
+    path = write(tmp_path, "a.md", text)
     p = only_problem(path)
-    assert str(p) == f"{path}:7: error: field 'year' must be a whole number like 2019, got 'twenty'"
+    assert str(p) == (f"{path}:{line_of(text, 'year: twenty')}: error: field 'year' must be a "
+                      "whole number like 2019, got 'twenty'")
 
 
 def test_unknown_field(tmp_path):
-    path = write(tmp_path, "a.md", GOOD_FM.replace("language: en", "language: en\nvenue: Fira") + BODY)
+    text = GOOD_FM.replace("language: en", "language: en\nvenue: Fira") + BODY
+    path = write(tmp_path, "a.md", text)
     p = only_problem(path)
-    assert p.line == 9
-    assert p.message.startswith("unknown field 'venue' in front matter; allowed fields: title, author")
+    assert str(p) == (f"{path}:{line_of(text, 'venue: Fira')}: error: unknown field 'venue' in "
+                      "front matter; allowed fields: title, author, url, conference, event, city, "
+                      "year, date, language")
 
 
 def test_not_utf8(tmp_path):
-    data = (GOOD_FM + "\n## Day 1\n\n### Caf\xe9 talk\n").encode("latin-1")
-    path = write(tmp_path, "a.md", data)
+    before = GOOD_FM + "\n## Day 1\n\n### Caf"          # all ASCII: one byte per character
+    bad_line = "### Caf\xe9 talk"
+    text = before + "\xe9 talk\n"
+    path = write(tmp_path, "a.md", text.encode("latin-1"))
     p = only_problem(path)
-    assert p.line == 13   # the "### Caf\xe9 talk" line
-    assert p.message.startswith("not UTF-8: byte 0xe9 at offset ")
-    assert p.message.endswith("save the file as UTF-8")
+    assert str(p) == (f"{path}:{line_of(text, bad_line)}: error: not UTF-8: byte 0xe9 "
+                      f"at offset {len(before)} cannot be decoded; save the file as UTF-8")
 
 
 @pytest.mark.parametrize("content", ["", "   \n\n"])
 def test_empty_file(tmp_path, content):
-    p = only_problem(write(tmp_path, "a.md", content))
-    assert p.line == 1 and p.message.startswith("empty file: add YAML front matter")
+    path = write(tmp_path, "a.md", content)
+    p = only_problem(path)
+    assert str(p) == (f"{path}:1: error: empty file: add YAML front matter (title, author, url, "
+                      "conference, event, year, language) and one heading per talk, or delete "
+                      "the file")
 
 
 def test_missing_required_field(tmp_path):
-    p = only_problem(write(tmp_path, "a.md", GOOD_FM.replace("event: kubecon-eu-2019\n", "") + BODY))
-    assert p.message == "front matter is missing event; add 'event: ...'"
+    path = write(tmp_path, "a.md", GOOD_FM.replace("event: kubecon-eu-2019\n", "") + BODY)
+    p = only_problem(path)
+    # Reported on the first front matter line, the one after the opening '---'.
+    assert str(p) == f"{path}:2: error: front matter is missing event; add 'event: ...'"
 
 
 def test_no_front_matter_is_a_warning_with_derived_defaults(tmp_path):
     path = write(tmp_path, "kubecon-2019-notes.md", "# KubeCon Barcelona 2019\n" + BODY)
     note, problems = parse_file(path)
-    assert note is not None and [p.severity for p in problems] == ["warning"]
-    assert problems[0].message.startswith("no front matter:")
+    assert note is not None and len(problems) == 1
+    assert str(problems[0]) == (f"{path}:1: warning: no front matter: indexed with defaults "
+                                "derived from the file name and first heading; add a '---' "
+                                "block with title, author, url, conference, event, year, "
+                                "language")
     assert note.meta.title == "KubeCon Barcelona 2019" and note.meta.year == 2019
     assert note.meta.event == "kubecon-2019-notes"
     assert [t.title for t in note.talks] == ["Testing with kind"]
@@ -111,6 +132,34 @@ def test_check_reports_every_problem_and_writes_nothing(tmp_path, capsys):
     assert report["notes"][0]["talks"][0] == {"title": "Testing with kind", "speakers": ["Jane Doe"],
                                               "companies": ["Google"], "kind": "talk"}
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def _bad_corpus(root: Path) -> Path:
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True)
+    write(corpus, "good.md", GOOD_FM + BODY)
+    write(corpus, "empty.md", "")
+    return corpus
+
+
+@pytest.mark.parametrize("corpus_dir", ["set", ""])
+def test_check_reads_corpus_dir_like_build_when_no_corpus_is_given(tmp_path, monkeypatch, capsys,
+                                                                    corpus_dir):
+    """$CORPUS_DIR is the default (an empty value counts as unset: ./corpus)."""
+    corpus = _bad_corpus(tmp_path / "elsewhere" if corpus_dir else tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CORPUS_DIR", str(corpus) if corpus_dir else "")
+    assert check_main(["--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [Path(p["path"]).name for p in report["problems"]] == ["empty.md"]
+    assert [Path(n["path"]).name for n in report["notes"]] == ["good.md"]
+
+
+def test_check_corpus_argument_wins_over_corpus_dir(tmp_path, monkeypatch, capsys):
+    corpus = _bad_corpus(tmp_path / "elsewhere")
+    monkeypatch.setenv("CORPUS_DIR", str(tmp_path / "missing"))
+    assert check_main(["--corpus", str(corpus)]) == 1
+    assert capsys.readouterr().out.startswith(f"{corpus}: 1 notes, 1 talks, 1 problems")
 
 
 def test_check_on_the_real_corpus_exits_zero():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from index import embedding
+from index.errors import SettingError
 from index.embedding import (
     ONNX_INT8,
     OnnxEncoder,
@@ -75,6 +77,22 @@ def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EMBEDDING_BACKEND", "cuda")
     with pytest.raises(ValueError, match="EMBEDDING_BACKEND='cuda': choose one of torch, onnx-int8"):
         make_encoder("some-model")
+
+
+def test_embedding_threads_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EMBEDDING_BACKEND", raising=False)
+    monkeypatch.setenv("EMBEDDING_THREADS", "3")
+    assert OnnxEncoder("some-model").threads == 3
+    monkeypatch.setenv("EMBEDDING_THREADS", " ")          # blank counts as unset
+    assert OnnxEncoder("some-model").threads == max(1, min(os.cpu_count() or 1, 4))
+    assert OnnxEncoder("some-model", threads=1).threads == 1
+    monkeypatch.setenv("EMBEDDING_THREADS", "four")
+    with pytest.raises(SettingError, match="EMBEDDING_THREADS='four': use a whole number"):
+        make_encoder("some-model")
+    monkeypatch.setenv("EMBEDDING_THREADS", "")
+    monkeypatch.setenv("EMBEDDING_BACKEND", "  ")         # blank: the default backend
+    default = make_encoder("some-model")
+    assert isinstance(default, OnnxEncoder) and not default.strict
 
 
 def test_default_backend_falls_back_to_torch_for_other_models(

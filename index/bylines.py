@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 SEP_RE = re.compile(r"\s+[-–—]\s+")
-PREFIX_RE = re.compile(r"^(keynote|tutorial|workshop|lightning talk|session)\s*:\s*", re.I)
+PREFIX_RE = re.compile(r"^(keynote|tutorial|workshop|panel|lightning talk|session)\s*:\s*", re.I)
 LEVEL_RE = re.compile(r"\s*\[(A|B|I|N|All)\]\s*$")
 NAME_SPLIT_RE = re.compile(r"\s*(?:&|\band\b|\bog\b|\bet\b|\bund\b|\by\b)\s*")
 PARTICLES = {"de", "van", "von", "der", "den", "da", "di", "le", "la", "du", "del", "dos", "ter", "bin"}
@@ -16,6 +16,11 @@ ROLE_WORDS = re.compile(
     r"specialist|strategist|officer|chair|member|sre|staff|principal|senior|product|"
     r"programmer|analyst|researcher|student|contributor)\b", re.I)
 OF_COMPANY_RE = re.compile(r"^(?:CTO|CEO|CIO|COO|CPO|VP|Founder|Co-?founder)\s+(?:of|at|@)\s+(.+)$", re.I)
+# "VP of Engineering" names a department, not a company.
+DEPARTMENTS = {"engineering", "product", "products", "marketing", "sales", "operations",
+               "technology", "research", "infrastructure", "platform", "development", "strategy",
+               "open source", "cloud", "security", "developer relations", "community"}
+GROUP_SPLIT_RE = re.compile(r"\s+(?:&|and|og|et|und)\s+")
 NOT_NAMES = {"a", "an", "the", "intro", "introduction", "deep", "dive", "update", "updates",
              "overview", "kubernetes", "cloud", "native", "project", "part", "day", "session",
              "keynote", "panel", "workshop", "tutorial", "how", "why", "what", "with", "for",
@@ -46,13 +51,29 @@ def is_person(name: str, min_tokens: int = 2) -> bool:
 
 
 def split_people(text: str, min_tokens: int = 2) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """`Name & Name, Role, Company` -> (speakers, companies), or None if it is not a byline."""
+    """`Name & Name, Role, Company` -> (speakers, companies), or None if it is not a byline.
+
+    Also `Name, Company & Name, Role, Company` (one company per speaker, as schedules write it).
+    """
     text = text.strip().rstrip(".")
     paren = re.match(r"^(.+?)\s*\(([^()]+)\)$", text)
     if paren and "," not in text:
         names = [n for n in NAME_SPLIT_RE.split(paren.group(1)) if n]
         if names and all(is_person(n, min_tokens) for n in names):
             return tuple(names), (paren.group(2).strip(),)
+    groups = GROUP_SPLIT_RE.split(text)
+    if len(groups) > 1 and any("," in g for g in groups[:-1]):
+        found = [_one_group(g, min_tokens) for g in groups]
+        if all(f is not None for f in found):
+            names = [n for f in found for n in f[0]]
+            companies = [c for f in found for c in f[1]]
+            return tuple(names), tuple(dict.fromkeys(companies))
+    found = _one_group(text, min_tokens)
+    return None if found is None else (tuple(found[0]), tuple(dict.fromkeys(found[1])))
+
+
+def _one_group(text: str, min_tokens: int) -> tuple[list[str], list[str]] | None:
+    """`Name[ & Name][, Role], Company` -> (names, companies), or None."""
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if not parts:
         return None
@@ -61,17 +82,27 @@ def split_people(text: str, min_tokens: int = 2) -> tuple[tuple[str, ...], tuple
         return None
     companies: list[str] = []
     for role in parts[1:-1]:
-        m = OF_COMPANY_RE.match(role)
-        if m:
-            companies.append(m.group(1).strip())
+        company = _of_company(role)
+        if company:
+            companies.append(company)
     if len(parts) > 1:
         last = parts[-1]
-        m = OF_COMPANY_RE.match(last)
-        if m:
-            companies.append(m.group(1).strip())
+        company = _of_company(last)
+        if company is not None:
+            if company:
+                companies.append(company)
         elif not (ROLE_WORDS.search(last) and len(parts) == 2 and _looks_like_role(last)):
             companies.append(last)
-    return tuple(names), tuple(dict.fromkeys(companies))
+    return names, companies
+
+
+def _of_company(role: str) -> str | None:
+    """The company of `CTO of CoreOS`; "" for `VP of Engineering`; None when not that form."""
+    m = OF_COMPANY_RE.match(role)
+    if not m:
+        return None
+    company = m.group(1).strip()
+    return "" if company.lower() in DEPARTMENTS else company
 
 
 def _looks_like_role(text: str) -> bool:
@@ -79,8 +110,12 @@ def _looks_like_role(text: str) -> bool:
     return len(words) >= 2 and bool(ROLE_WORDS.search(words[-1]) or ROLE_WORDS.search(words[0]))
 
 
-def parse_byline(text: str) -> Byline:
-    """Title, speakers and companies of a heading or byline; the title alone when none found."""
+def parse_byline(text: str, split_speakers: bool = True) -> Byline:
+    """Title, speakers and companies of a heading or byline; the title alone when none found.
+
+    With split_speakers=False nothing is split off: the whole text (prefix and level marker
+    aside) is the title.
+    """
     text = re.sub(r"\s+", " ", text).strip()
     prefix = ""
     m = PREFIX_RE.match(text)
@@ -88,7 +123,7 @@ def parse_byline(text: str) -> Byline:
         prefix = m.group(1).lower()
         text = text[m.end():]
     title, speakers, companies = text, (), ()
-    seps = list(SEP_RE.finditer(text))
+    seps = list(SEP_RE.finditer(text)) if split_speakers else []
     if seps:
         last = seps[-1]
         people = split_people(text[last.end():])

@@ -30,6 +30,8 @@ META_KIND = {"speaker": "speakers", "speakers": "speakers", "talers": "speakers"
              "slides": "slides", "schedule": "schedule", "kind": "kind"}
 KINDS = ("talk", "keynote", "keynote_block", "panel", "workshop", "tutorial",
          "opening_remarks", "awards", "lightning_talk", "public_meeting")
+PREFIX_KINDS = {"keynote": "keynote", "tutorial": "tutorial", "workshop": "workshop",
+                "panel": "panel", "lightning talk": "lightning_talk"}
 EMPHASIS_LINE_RE = re.compile(r"^\s*\[?\s*([*_]{1,2})(.+?)\1\s*\]?(?:\([^)]*\))?\s*$")
 
 
@@ -63,8 +65,8 @@ def detect_kind(title: str, prefix: str, track: str, explicit: str = "") -> str:
         return "keynote_block"
     if prefix == "keynote" or "keynote" in t:
         return "keynote"
-    if prefix in ("tutorial", "workshop"):
-        return prefix
+    if prefix in PREFIX_KINDS:
+        return PREFIX_KINDS[prefix]
     for word, kind in (("panel", "panel"), ("workshop", "workshop"), ("tutorial", "tutorial"),
                        ("lightning talk", "lightning_talk"), ("awards", "awards")):
         if re.search(rf"\b{word}\b", t):
@@ -102,6 +104,8 @@ def _leading_meta(section: list[str]) -> tuple[dict[str, str], Byline | None, st
             continue
         if byline is None and seen_text < 3:
             candidate = _byline_line(line)
+            if candidate is None and not seen_text and _own_paragraph(section, i):
+                candidate = _plain_byline_line(line)
             if candidate is not None:
                 byline, raw = candidate, line
                 used.append(i)
@@ -123,6 +127,25 @@ def _byline_line(line: str) -> Byline | None:
         return None
     byline = parse_byline(inner)
     return byline if byline.speakers else None
+
+
+def _own_paragraph(section: list[str], i: int) -> bool:
+    return i + 1 >= len(section) or not section[i + 1].strip()
+
+
+def _plain_byline_line(line: str) -> Byline | None:
+    """The first paragraph under a heading, when it is one line reading `Title - Speaker, Company`.
+
+    Prose is told apart by its sentence punctuation and by list, quote and table markers.
+    """
+    text = line.strip()
+    if re.match(r"^(?:[-*+>|]|\d+[.)])\s", text) or re.search(r"[.!?:;,]$|\.\s+[A-Z]", text):
+        return None
+    inner = strip_markup(text)
+    if len(inner) > 300:
+        return None
+    byline = parse_byline(inner)
+    return byline if byline.speakers and byline.title else None
 
 
 def parse_document(doc: Document, source_id: str = "") -> Note:
@@ -178,6 +201,11 @@ def _make_talk(meta: NoteMeta, h: Heading, lines: list[str], end: int, anchor: s
     section = _section_lines(lines, h.index, end)
     fields, byline_below, byline_raw, used = _leading_meta(section)
     head = parse_byline(heading_plain)
+    if head.speakers and "speakers" in fields:
+        # A `Speakers:` line decides whether what follows the heading's last dash is people.
+        listed = {n.lower() for n in split_names(strip_markup(fields["speakers"]))}
+        if not {n.lower() for n in head.speakers} <= listed:
+            head = parse_byline(heading_plain, split_speakers=False)
     label = ""
     if byline_below is not None and not head.speakers:
         chosen = byline_below

@@ -152,6 +152,59 @@ def test_killing_the_build_at_any_moment_leaves_a_loadable_index(tmp_path, corpu
     assert stored.manifest["counts"]["chunks"] == len(stored.chunks)
 
 
+STAGE_SCRIPT = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {tests!r})
+    from pathlib import Path
+    from encoders import FakeEncoder
+    import index.store
+    from index.build import build_index
+    marker = Path({marker!r})
+    class Slow(FakeEncoder):
+        def embed_documents(self, texts, progress=None):
+            if {stage!r} == "embedding":
+                marker.touch()
+                time.sleep(60)
+            return super().embed_documents(texts, progress)
+    swap = index.store.swap_into_place
+    def slow_swap(new, out):
+        # the new index is complete in its temporary folder, not yet in place
+        if {stage!r} == "swap":
+            marker.touch()
+            time.sleep(60)
+        swap(new, out)
+    index.store.swap_into_place = slow_swap
+    build_index(Path({corpus!r}), Path({out!r}), Slow("slow"), catalog=False,
+                show_progress=False, log=lambda m: None)
+""")
+
+
+@pytest.mark.parametrize("stage", ["embedding", "swap"])
+def test_a_build_killed_mid_way_leaves_the_previous_index_untouched(tmp_path, corpus_copy, stage):
+    """Killed while embedding, or with the new index written but not yet swapped in (the
+    process is checked to be alive at the kill): the old index is there, byte for byte."""
+    out, marker = tmp_path / "index", tmp_path / "reached"
+    build_index(corpus_copy, out, FakeEncoder("slow"), catalog=False, **QUIET)
+    old_chunks = len(load_index(out).chunks)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    note = corpus_copy / "kubecon-eu-2019-minimice.md"
+    note.write_text(note.read_text() + "\n### Extra talk\n\nWords about things.\n")
+    script = STAGE_SCRIPT.format(tests=str(Path(__file__).parent), corpus=str(corpus_copy),
+                                 out=str(out), marker=str(marker), stage=stage)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).parents[1])
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists() and proc.poll() is None, f"the build never reached {stage}"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert len(load_index(out).chunks) == old_chunks      # and it still loads
+
+
 def test_missing_corrupt_and_future_indexes_get_clear_errors(tmp_path, fake_index):
     with pytest.raises(IndexMissingError, match="python -m index.build"):
         load_index(tmp_path / "nope")

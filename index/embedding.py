@@ -3,8 +3,8 @@
 Two backends run the same model: ``torch`` (sentence-transformers) and ``onnx-int8``
 (the model's transformer exported once to ONNX, fused by onnxruntime's BERT optimiser and
 dynamically quantised to int8, cached next to the model; run with onnxruntime, without
-importing torch). ``EMBEDDING_BACKEND`` chooses (onnx-int8 by default: ~1.9x faster
-documents and ~5.8x faster queries at the same dev-set recall; bench/README.md). Both give the
+importing torch). ``EMBEDDING_BACKEND`` chooses (onnx-int8 by default: 1.9-3.6x faster
+documents and 3.4-5.8x faster queries at the same dev-set recall; bench/README.md). Both give the
 same model name, so an index built with one can be queried with the other (vectors agree at
 cosine >= 0.994), but their vectors are cached apart (``vectors_id``)."""
 

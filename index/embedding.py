@@ -313,12 +313,16 @@ def ensure_onnx_int8(folder: Path, spec: dict[str, Any] | None = None) -> Path:
 
 @contextlib.contextmanager
 def _quiet_third_parties() -> Iterator[None]:
-    """The exporter's tracer warnings and onnxruntime's advice (logged on the root logger,
-    which also configures it) are not for our users; the root logger is left as it was."""
+    """The exporter's tracer warnings, transformers' progress bars and onnxruntime's advice
+    (logged on the root logger, which also configures it) are not for our users; the root
+    logger and the bars are left as they were."""
+    from transformers.utils import logging as hf_logging
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     previous = logging.root.manager.disable
+    bars = hf_logging.is_progress_bar_enabled()     # "Loading weights: 100%|███|"
     logging.disable(logging.WARNING)
+    hf_logging.disable_progress_bar()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -327,6 +331,8 @@ def _quiet_third_parties() -> Iterator[None]:
         logging.disable(previous)
         root.handlers[:] = handlers
         root.setLevel(level)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def _export_int8(folder: Path, spec: dict[str, Any], out: Path) -> None:

@@ -3,6 +3,8 @@ against sentence-transformers running the same model with torch."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
@@ -173,15 +175,30 @@ QUERIES = ["what did Netflix say about Spinnaker", "hvordan sparer man penge på
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def export_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The converted default model, linked into a fresh folder and exported there afresh, so the
-    test runs the export code as it is now, not an export left in the user's cache."""
+    test runs the export code as it is now, not an export left in the user's cache; with what
+    the export wrote to stderr."""
     from index.e5model import DEFAULT_MODEL_NAME, resolve_model
     root = tmp_path_factory.mktemp("onnx")
     link = root / "multilingual-e5-small"
     link.symlink_to(resolve_model(DEFAULT_MODEL_NAME), target_is_directory=True)
-    ensure_onnx_int8(link)
-    return link
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        ensure_onnx_int8(link)
+    return link, err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def exported(export_run: tuple[Path, str]) -> Path:
+    return export_run[0]
+
+
+@pytest.mark.slow
+def test_the_export_shows_no_progress_bars(export_run: tuple[Path, str]) -> None:
+    from transformers.utils import logging as hf_logging
+    assert "Loading weights" not in export_run[1] and "%|" not in export_run[1]
+    assert hf_logging.is_progress_bar_enabled()      # given back as it was
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .cli import open_retriever
 from .errors import KubeconBotError
-from .evaluation import evaluate, load_questions, metrics
+from .evaluation import as_answered, evaluate, load_questions, metrics
 from .filters import parse_query
 
 
@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     if retriever is None:
         return 1
     depth = max(args.k, 20)
+    # --mode dense|bm25 rank the notes' talks alone: questions only the catalog answers must
+    # be refused there, as with CATALOG_RESULTS=false.
+    questions = as_answered(questions, retriever.cites_catalog and args.mode == "hybrid")
 
     def talks_for(q: str) -> list[tuple[str, bool]]:
         if args.mode == "hybrid":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -16,7 +16,7 @@ class Question:
     q: str
     expect: tuple[str, ...]
     lang: str = ""
-    catalog: bool = False     # a talk known only from the catalog (no notes) may answer it
+    catalog: bool = False     # answered by a talk known only from the catalog (no notes)
 
 
 class Returned(NamedTuple):
@@ -59,6 +59,14 @@ def first_match(talks: Sequence[tuple[str, bool]], expect: tuple[str, ...],
         if (has_notes or catalog) and any(e.lower() in title.lower() for e in expect):
             return i
     return None
+
+
+def as_answered(questions: list[Question], catalog_results: bool) -> list[Question]:
+    """The questions as a retriever should answer them: without catalog results (or catalog
+    records), a question only the catalog answers must be refused, like an unanswerable one."""
+    if catalog_results:
+        return questions
+    return [replace(q, expect=()) if q.catalog else q for q in questions]
 
 
 def evaluate(questions: list[Question],

@@ -18,6 +18,9 @@ from .store import StoredIndex, is_exact, load_index
 from .text import fold, query_names, terms, words
 
 
+MIN_FUZZY_NAME = 5     # names this long match a notes word one edit away
+
+
 @dataclass(frozen=True)
 class FusionParams:
     """Score fusion weights and the relevance floor, tuned on eval/dev_questions.yaml
@@ -66,6 +69,12 @@ class Retriever:
                               model=stored.manifest.get("model", {}).get("name", ""))
         self._has_notes = np.array([t.has_notes for t in self.talks], dtype=bool)
         self._vocab_cache: dict[str, tuple[Any, set[str]]] = {}
+        self._vocab_words: dict[str, list[str]] = {}
+
+    @property
+    def cites_catalog(self) -> bool:
+        """Whether answers may cite talks known only from the catalog (on, and some indexed)."""
+        return self.catalog_results and not self._has_notes.all()
 
     def warm_up(self) -> None:
         """Load the encoder and run one query through it (so start-up pays, not the first user)."""
@@ -303,14 +312,31 @@ class Retriever:
                 all(self._known(n, group) for n in names)
         if best_dense >= p.strong_dense or best_bm25 >= p.strong_bm25:
             return True
-        return not names or any(self._known(n, group) for n in names)
+        # A question about names the notes never mention ("How do I run Apache Kafka with
+        # Strimzi?") is not answered by notes that share its generic words.
+        return all(self._known(n, group) for n in names)
 
     def _known(self, name: str, group: str) -> bool:
+        """The group's talks mention the name, or a word one letter away from it (notes have
+        typos: "Deutche Telekom")."""
         vocab, meta = self._vocabulary(group)
         whole = terms(name)
         parts = terms(name.replace("-", " "))
-        return (bool(whole) and all(t in vocab for t in whole)) or any(t in vocab for t in parts) \
-            or fold(name) in meta
+        if (bool(whole) and all(t in vocab for t in whole)) or any(t in vocab for t in parts) \
+                or fold(name) in meta:
+            return True
+        return any(self._near(t, group) for t in parts if len(t) >= MIN_FUZZY_NAME)
+
+    def _near(self, term: str, group: str) -> bool:
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+        choices = self._vocab_words.get(group)
+        if choices is None:
+            vocab, meta = self._vocabulary(group)
+            choices = self._vocab_words[group] = sorted(
+                w for w in set(vocab) | meta if len(w) >= MIN_FUZZY_NAME - 1)
+        return process.extractOne(term, choices, scorer=Levenshtein.distance,
+                                  score_cutoff=1) is not None
 
     def _vocabulary(self, group: str) -> tuple[Any, set[str]]:
         """BM25 terms and name words of a group's talks (cached)."""
@@ -330,7 +356,7 @@ class Retriever:
         if text:
             qvec = self.encoder.embed_query(text)
             groups = ["notes"]
-            if self.catalog_results and not self._has_notes.all():
+            if self.cites_catalog:
                 groups.append("catalog")
             ranked = []
             for group in groups:

@@ -54,7 +54,10 @@ def render(reports: dict[str, dict[str, Any]], notes_only: dict[str, Any],
         "regenerate with `python scripts/eval_report.py --index DIR`.",
         "Ranks are of the first expected talk among distinct talks; – means not in the top 20 "
         "(or, for hybrid, refused by the relevance floor / relative cut-off). Only talks with "
-        "notes count: a catalog-only talk counts just for questions marked `catalog: true`.", "",
+        "notes count: a catalog-only talk counts just for the questions marked `catalog: true`, "
+        "which only the catalog answers; where catalog talks are not cited (BM25 alone and dense "
+        "alone rank the notes; catalog results off; an index without catalog records) those "
+        "count as unanswerable.", "",
         "| retriever | recall@1 | recall@3 | recall@5 | MRR |", "|---|---|---|---|---|"]
     lines += [table_row(mode, reports[mode]) for mode in MODES]
     lines += [table_row("hybrid, catalog results off", catalog_off),
@@ -64,7 +67,8 @@ def render(reports: dict[str, dict[str, Any]], notes_only: dict[str, Any],
               f"{summary(notes_only)}; with them, catalog results off (`CATALOG_RESULTS=false`): "
               f"{summary(catalog_off)}; on: {summary(reports['hybrid'])}. Unanswerable "
               f"questions refused: {notes_only.get('unanswerable_refused', 0):.3f} notes only, "
-              f"{reports['hybrid'].get('unanswerable_refused', 0):.3f} with catalog results.", "",
+              f"{catalog_off.get('unanswerable_refused', 0):.3f} with catalog results off, "
+              f"{reports['hybrid'].get('unanswerable_refused', 0):.3f} on.", "",
               "| # | lang | question | hybrid | BM25 | dense |", "|---|---|---|---|---|---|"]
     per = {mode: reports[mode]["per_question"] for mode in MODES}
     for i, row in enumerate(per["hybrid"], 1):

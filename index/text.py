@@ -9,7 +9,9 @@ from functools import lru_cache
 import Stemmer
 
 WORD_RE = re.compile(r"[\w][\w'’.+-]*[\w+]|\w", re.UNICODE)
-SENTENCE_RE = re.compile(r"(?<=[.!?…])[\"”»)]?\s+(?=[\"“«(]?[A-ZÀ-ÞÆØÅ0-9])")
+# Splits after . ! ? … (and a closing quote or bracket, which stays with its sentence) before a
+# capital or digit (or an opening quote or bracket and one).
+SENTENCE_RE = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”»)]))\s+(?=[\"“«(]?[A-ZÀ-ÞÆØÅ0-9])")
 
 # Function words of the three corpus languages: they carry no topic.
 STOPWORDS = frozenset("""

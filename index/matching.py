@@ -235,14 +235,50 @@ def _may_share_words(texts: tuple[str, ...], entry: str) -> bool:
     return bool(mine & _stems(entry))
 
 
-def score_entry(talk: Talk, entry: CatalogEntry, weight: Weights) -> Candidate:
-    """The talk's score against one catalog entry and what it rests on."""
+def _weighed_words(text: str) -> set[str]:
+    """The words of a title that weigh in its score (`Weights`: not kind words or markers)."""
+    return {t for t in content(words(text)) if t not in KIND_WORDS and t not in MARKERS}
+
+
+class EntryWords:
+    """Which entries of a group have a word `_similar` to one of a talk's: only those can score
+    above 0 on titles (a word must be shared, or nearly, for any weight to be found)."""
+
+    def __init__(self, entries: Sequence[CatalogEntry]) -> None:
+        self.entries: dict[str, set[int]] = {}
+        for entry in entries:
+            for w in _weighed_words(entry.title):
+                self.entries.setdefault(w, set()).add(id(entry))
+        self.by_letter: dict[str, list[str]] = {}
+        for w in self.entries:
+            self.by_letter.setdefault(w[0], []).append(w)
+
+    def sharing(self, texts: Iterable[str]) -> set[int]:
+        """ids of the entries with a word like one of the texts' words."""
+        mine = set().union(*(_weighed_words(t) for t in texts if t))
+        out: set[int] = set()
+        for t in mine:
+            for u in self.by_letter.get(t[0], ()):
+                if _similar(t, u):
+                    out |= self.entries[u]
+        return out
+
+
+def _slugs(talk: Talk) -> list[str]:
+    return [m.group(1) for m in (SCHED_RE.search(k.url) for k in talk.links) if m]
+
+
+def score_entry(talk: Talk, entry: CatalogEntry, weight: Weights,
+                sharing: set[int] | None = None) -> Candidate:
+    """The talk's score against one catalog entry and what it rests on. `sharing`: the ids of
+    the entries `EntryWords.sharing` found for the talk (the others score 0 without a look)."""
     talk_videos = {video_id(link.url) for link in talk.links} - {""}
     if entry.video and video_id(entry.video) in talk_videos:
         return Candidate(entry, 1.0, ("same recording",))
     best, how = 0.0, ""
-    slugs = [m.group(1) for m in (SCHED_RE.search(k.url) for k in talk.links) if m]
-    if not _may_share_words((talk.title, talk.label, *slugs), entry.title):
+    slugs = _slugs(talk)
+    if sharing is not None and id(entry) not in sharing or \
+            not _may_share_words((talk.title, talk.label, *slugs), entry.title):
         return Candidate(entry, 0.0, ())
     markers = _markers(words(talk.title)) | _markers(words(talk.label))
     for label, text in (("title", talk.title), ("heading", talk.label)):
@@ -354,6 +390,7 @@ def match_talks(talks: list[Talk], entries: list[CatalogEntry], threshold: float
     by_event: dict[tuple[str, int], list[CatalogEntry]] = {}
     for entry in entries:
         by_event.setdefault((entry.event, entry.year), []).append(entry)
+    words_of: dict[tuple[str, int], EntryWords] = {}
     weight = Weights([content(words(clean_title(e.title))) for e in entries])
     report = MatchReport(threshold=threshold)
     claimed: dict[tuple[str, int], Match] = {}     # (note path, entry index) -> match
@@ -364,7 +401,10 @@ def match_talks(talks: list[Talk], entries: list[CatalogEntry], threshold: float
             report.unmatched.append(Miss(talk.id, talk.title, talk.event,
                                          f"no catalog entries for {talk.event} {talk.year}"))
             continue
-        ranked = sorted((score_entry(talk, e, weight) for e in group),
+        if key not in words_of:
+            words_of[key] = EntryWords(group)
+        sharing = words_of[key].sharing((talk.title, talk.label, *_slugs(talk)))
+        ranked = sorted((score_entry(talk, e, weight, sharing) for e in group),
                         key=lambda c: -c.score)
         best = ranked[0]
         runner = ranked[1] if len(ranked) > 1 else None

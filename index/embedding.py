@@ -171,8 +171,8 @@ class OnnxEncoder:
                              f"not {self.name!r}; use EMBEDDING_BACKEND=torch")
         spec = _st_spec(folder)
         path = ensure_onnx_int8(folder, spec)
-        # The tokenizer (a 17 MB JSON for multilingual-e5) loads while the session opens:
-        # both release the GIL for most of it, which halves the start-up of a build or a bot.
+        # The tokenizer (a 17 MB JSON for multilingual-e5) loads in a thread while the session
+        # opens: onnxruntime releases the GIL for most of its load (the tokenizer holds it).
         with ThreadPoolExecutor(1, thread_name_prefix="load-tokenizer") as pool:
             tokenizer = pool.submit(Tokenizer.from_file, str(folder / "tokenizer.json"))
             session = self._session_for(ort, path)
@@ -392,7 +392,7 @@ def configured_threads() -> int:
     value = setting("EMBEDDING_THREADS", "0").strip() or "0"
     if not value.isdigit():
         raise SettingError(f"EMBEDDING_THREADS={value!r}: use a whole number of threads, "
-                         f"or leave it unset")
+                           f"or leave it unset")
     return int(value)
 
 

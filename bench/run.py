@@ -420,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="kubecon-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
-    from index.embedding import default_backend
+    from index.model.encoders import default_backend
     backend = default_backend()
     started = time.perf_counter()
     results: dict[str, Any] = {"meta": {

@@ -1,7 +1,7 @@
 """Synthetic corpora for the benchmarks, made from the real notes.
 
 * `make_index(real, out, n)`: an index directory of `n` chunks, written with the project's own
-  `index.store.write_index` (so FAISS index selection is the project's). Talks are copies of the
+  `index.search.store.write_index` (so FAISS index selection is the project's). Talks are copies of the
   real talks (same chunks-per-talk ratio); each chunk is its source chunk's sentences reshuffled,
   on average a quarter swapped for sentences of a second chunk, under its talk's header.
   BM25 is computed directly as a sparse matrix (the same Lucene BM25 that bm25s computes, checked
@@ -25,9 +25,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from index.config import DEFAULT_MODEL
+from index.settings import DEFAULT_MODEL
 from index.models import Chunk
-from index.store import SCHEMA_VERSION, talk_from_record, write_index
+from index.search.store import SCHEMA_VERSION, talk_from_record, write_index
 from index.text import sentences, terms
 
 K1, B = 1.2, 0.75
@@ -251,7 +251,7 @@ def _faiss_kind(path: Path) -> str:
 
 def check_bm25(real: Path, n_docs: int = 2000, seed: int = 1) -> float:
     """Largest difference between bm25_matrix and bm25s itself on n_docs synthetic texts."""
-    from index.bm25 import build_bm25
+    from index.search.bm25 import build_bm25
     rng = np.random.default_rng(seed)
     _, chunks, _ = _real(real)
     pool, *_ = _pool(chunks)

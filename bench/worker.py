@@ -46,8 +46,8 @@ def peak_rss_mb(pid: int | str = "self") -> float:
 
 def build_texts(index: Path) -> list[str]:
     """The distinct texts `index.build` embeds for this index: chunks, then talk headers."""
-    from index.chunking import talk_header
-    from index.store import talk_from_record
+    from index.notes.chunking import talk_header
+    from index.search.store import talk_from_record
     texts = []
     for line in open(index / "chunks.jsonl", encoding="utf-8"):
         rec = json.loads(line)
@@ -76,8 +76,8 @@ def cold_summary(seconds: list[float]) -> dict[str, float]:
 def task_encode(args: argparse.Namespace) -> dict[str, Any]:
     """Bare throughput: SentenceTransformer.encode over all texts in one call (torch), or the
     ONNX session over length-sorted batches (onnx-int8); model loading is not timed."""
-    from index.config import DEFAULT_MODEL
-    from index.embedding import make_encoder
+    from index.settings import DEFAULT_MODEL
+    from index.model.encoders import make_encoder
     texts = build_texts(args.index)
     enc: Any = make_encoder(DEFAULT_MODEL, args.backend)
     if args.backend == "torch":
@@ -103,7 +103,7 @@ def task_encode(args: argparse.Namespace) -> dict[str, Any]:
                            "texts_per_s": round(len(texts) / seconds, 2)}
     if args.queries_too:
         # One question at a time, as the bot encodes them (the encoder's own embed_query).
-        from index.filters import parse_query
+        from index.search.filters import parse_query
         qs = [parse_query(q)[0] or q for q in questions()]
         enc.embed_query(qs[0])
         out["query_ms"] = summary_ms([t for _ in range(args.reps) for t in time_queries(enc, qs)])
@@ -111,9 +111,9 @@ def task_encode(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def task_embedq(args: argparse.Namespace) -> dict[str, Any]:
-    from index.config import DEFAULT_MODEL
-    from index.embedding import make_encoder
-    from index.filters import parse_query
+    from index.settings import DEFAULT_MODEL
+    from index.model.encoders import make_encoder
+    from index.search.filters import parse_query
     enc = make_encoder(DEFAULT_MODEL)
     qs = questions()
     texts = [parse_query(q)[0] or q for q in qs]
@@ -125,8 +125,8 @@ def task_embedq(args: argparse.Namespace) -> dict[str, Any]:
 
 def task_query(args: argparse.Namespace) -> dict[str, Any]:
     """Latency of Retriever.search (encode + hybrid search + grouping + passages)."""
-    from index.config import DEFAULT_MODEL
-    from index.retrieval import load_retriever
+    from index.settings import DEFAULT_MODEL
+    from index.search.retriever import load_retriever
     retriever = load_retriever(args.index, DEFAULT_MODEL)
     qs = questions()
     cold = []
@@ -135,7 +135,7 @@ def task_query(args: argparse.Namespace) -> dict[str, Any]:
         retriever.search(q)
         cold.append(time.perf_counter() - start)
     total, encode = [], []
-    from index.filters import parse_query
+    from index.search.filters import parse_query
     for _ in range(args.reps):
         for q in qs:
             start = time.perf_counter()
@@ -154,7 +154,7 @@ class GivenVectors:
     vectors_id = "given"
 
     def __init__(self, texts: list[str], vectors: np.ndarray) -> None:
-        from index.filters import parse_query
+        from index.search.filters import parse_query
         self.by_text = {parse_query(q)[0] or q: v for q, v in zip(texts, vectors)}
         self.dim = vectors.shape[1]
 
@@ -168,11 +168,11 @@ class GivenVectors:
 def task_search(args: argparse.Namespace) -> dict[str, Any]:
     """Search alone at a size: Retriever.search with given query vectors, the dense and BM25
     parts on their own, and recall@10 of the FAISS index against exact search."""
-    from index.bm25 import bm25_scores
-    from index.config import DEFAULT_MODEL
-    from index.filters import parse_query
-    from index.retrieval import load_retriever
-    from index.store import is_exact
+    from index.search.bm25 import bm25_scores
+    from index.settings import DEFAULT_MODEL
+    from index.search.filters import parse_query
+    from index.search.retriever import load_retriever
+    from index.search.store import is_exact
     t0 = time.perf_counter()
     vectors = np.load(args.queries)
     qs = json.loads(args.queries.with_suffix(".json").read_text("utf-8"))
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    from index.embedding import default_backend
+    from index.model.encoders import default_backend
     args.backend = args.backend or default_backend()
     result = {"encode": task_encode, "query": task_query, "search": task_search,
               "embedq": task_embedq}[args.task](args)

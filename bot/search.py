@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class Retriever(Protocol):
-    """What `index.retrieval.load_retriever` returns, as far as the bot is concerned."""
+    """What `index.search.retriever.load_retriever` returns, as far as the bot is concerned."""
 
     @property
     def info(self) -> IndexInfo: ...
@@ -23,7 +23,7 @@ class Retriever(Protocol):
 
 def load_retriever(settings: Settings) -> Retriever:
     """Load the model and index (slow; raises the index errors, whose messages say what to run)."""
-    from index.retrieval import load_retriever as load
+    from index.search.retriever import load_retriever as load
 
     retriever: Retriever = load(settings.index_dir, settings.embedding_model,
                                 catalog_results=settings.catalog_results,

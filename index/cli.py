@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .config import default_catalog_results, default_index_dir, default_model
+from .settings import default_catalog_results, default_index_dir, default_model
 from .errors import KubeconBotError
-from .retrieval import Retriever, load_retriever
+from .search.retriever import Retriever, load_retriever
 
 
 def open_retriever(index_dir: Path | None, model: str | None = None) -> Retriever | None:

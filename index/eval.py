@@ -9,8 +9,8 @@ from pathlib import Path
 
 from .cli import open_retriever
 from .errors import KubeconBotError
-from .evaluation import as_answered, evaluate, load_questions, metrics
-from .filters import parse_query
+from .search.evaluation import as_answered, evaluate, load_questions, metrics
+from .search.filters import parse_query
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index.bylines import NOT_NAMES as BYLINE_NOT_NAMES, PARTICLES  # noqa: E402
+from index.notes.bylines import NOT_NAMES as BYLINE_NOT_NAMES, PARTICLES  # noqa: E402
 
 SOURCE_REPO = "https://github.com/cncf/presentations"
 SOURCE_COMMIT = "d90af6bbaa727cc6054d3e86d6a2713b401c4a8d"

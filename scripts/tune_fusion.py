@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index.bm25 import bm25_scores
+from index.search.bm25 import bm25_scores
 from index.cli import open_retriever
-from index.evaluation import first_match, load_questions
-from index.filters import parse_query
+from index.search.evaluation import first_match, load_questions
+from index.search.filters import parse_query
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ def fake_catalog_index(tmp_path_factory, corpus_dir):
 
 @pytest.fixture(scope="session")
 def fake_retriever(fake_index):
-    from index.retrieval import FusionParams, load_retriever
+    from index.search.retriever import FusionParams, load_retriever
     # The fake encoder's cosines are not calibrated: no dense floor for it.
     return load_retriever(fake_index, "fake-encoder", encoder=FakeEncoder(),
                           params=FusionParams(floor_dense=0.0))
@@ -52,8 +52,8 @@ def real_index_dir(tmp_path_factory, corpus_dir) -> Path:
 
     REAL_INDEX_DIR points at an index built beforehand (CI builds it once and reuses it)."""
     from index.build import build_index
-    from index.config import DEFAULT_MODEL
-    from index.embedding import make_encoder
+    from index.settings import DEFAULT_MODEL
+    from index.model.encoders import make_encoder
     given = os.environ.get("REAL_INDEX_DIR")
     out = Path(given) if given else tmp_path_factory.mktemp("real") / "index"
     build_index(corpus_dir, out, make_encoder(DEFAULT_MODEL), show_progress=False,
@@ -63,8 +63,8 @@ def real_index_dir(tmp_path_factory, corpus_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def real_retriever(real_index_dir):
-    from index.config import DEFAULT_MODEL
-    from index.retrieval import load_retriever
+    from index.settings import DEFAULT_MODEL
+    from index.search.retriever import load_retriever
     return load_retriever(real_index_dir, DEFAULT_MODEL)
 
 

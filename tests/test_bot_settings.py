@@ -142,7 +142,7 @@ ASSIGNMENT = re.compile(r"^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$")
 # Read through os.environ but not a user setting: index/embedding.py sets it for the tokenizers
 # library (setdefault), so nobody should have to document it.
 NOT_SETTINGS = {"TOKENIZERS_PARALLELISM"}
-# Reads whose variable name is a parameter: index.config.setting(name, default) itself.
+# Reads whose variable name is a parameter: index.settings.setting(name, default) itself.
 UNRESOLVED_OK = {"config.py:name"}
 
 
@@ -223,7 +223,7 @@ def test_env_example_documents_every_setting_with_its_default(
             assert above.startswith("#") and not ASSIGNMENT.match(above), f"{line} has no comment above it"
     from_file = Settings(_env_file=ENV_EXAMPLE)  # type: ignore[call-arg]
     assert from_file == settings()
-    from index.e5model import CACHE_ENV_VAR, default_cache_dir
+    from index.model.e5model import CACHE_ENV_VAR, default_cache_dir
     monkeypatch.delenv(CACHE_ENV_VAR, raising=False)
     assert Path(docs[CACHE_ENV_VAR][1]).expanduser() == default_cache_dir()
 
@@ -256,9 +256,9 @@ def test_an_empty_environment_variable_leaves_the_dotenv_value(tmp_path: Path,
 
 
 def _index_defaults() -> dict[str, object]:
-    from index import config
-    from index.e5model import default_cache_dir
-    from index.embedding import default_backend
+    from index import settings as config
+    from index.model.e5model import default_cache_dir
+    from index.model.encoders import default_backend
     return {"index_dir": config.default_index_dir(), "corpus_dir": config.default_corpus_dir(),
             "embedding_model": config.default_model(),
             "catalog_results": config.default_catalog_results(),

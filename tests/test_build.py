@@ -17,8 +17,8 @@ from encoders import FakeEncoder
 from index.build import build_index
 from index.errors import (CorpusError, IndexCorruptError, IndexMissingError, IndexVersionError,
                           ModelMismatchError)
-from index.retrieval import load_retriever
-from index.store import load_index
+from index.search.retriever import load_retriever
+from index.search.store import load_index
 
 QUIET = {"show_progress": False, "log": lambda m: None}
 
@@ -95,7 +95,7 @@ def test_bad_corpus_leaves_previous_index(tmp_path, corpus_copy):
 
 
 def _headers(out: Path) -> list[str]:
-    from index.chunking import talk_header
+    from index.notes.chunking import talk_header
     return [talk_header(t) for t in load_index(out).talks]
 
 
@@ -157,7 +157,7 @@ STAGE_SCRIPT = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from pathlib import Path
     from encoders import FakeEncoder
-    import index.store
+    import index.search.store
     from index.build import build_index
     marker = Path({marker!r})
     class Slow(FakeEncoder):
@@ -166,14 +166,14 @@ STAGE_SCRIPT = textwrap.dedent("""
                 marker.touch()
                 time.sleep(60)
             return super().embed_documents(texts, progress)
-    swap = index.store.swap_into_place
+    swap = index.search.store.swap_into_place
     def slow_swap(new, out):
         # the new index is complete in its temporary folder, not yet in place
         if {stage!r} == "swap":
             marker.touch()
             time.sleep(60)
         swap(new, out)
-    index.store.swap_into_place = slow_swap
+    index.search.store.swap_into_place = slow_swap
     build_index(Path({corpus!r}), Path({out!r}), Slow("slow"), catalog=False,
                 show_progress=False, log=lambda m: None)
 """)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from index.catalog import (CatalogEntry, CatalogError, MatchReport, attach_catalog,
+from index.catalog.entries import (CatalogEntry, CatalogError, MatchReport, attach_catalog,
                            load_catalog, match_talks)
-from index.corpus import read_corpus
-from index.matching import clean_title, title_score, video_id
+from index.notes.corpus import read_corpus
+from index.catalog.matching import clean_title, title_score, video_id
 from index.models import Link, Talk
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,7 +189,7 @@ def test_french_label_headings_alone_never_link_wrongly(note_talks, entries, pai
 
 
 def test_title_score_survives_typos_prefixes_and_suffixes(entries):
-    from index.matching import Weights, content, words
+    from index.catalog.matching import Weights, content, words
     weight = Weights([content(words(clean_title(e.title))) for e in entries])
     assert title_score("EBF Superpowers", "eBPF Superpowers", weight) >= 0.9
     assert title_score("Reveal your deepes metrics", "Reveal Your Deepest Kubernetes Metrics",

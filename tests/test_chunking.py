@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from index.chunking import TARGET_TOKENS, chunk_talks, split_text, talk_header, talk_text
-from index.corpus import read_corpus
+from index.notes.chunking import TARGET_TOKENS, chunk_talks, split_text, talk_header, talk_text
+from index.notes.corpus import read_corpus
 from index.text import estimate_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,8 +70,8 @@ def test_real_chunks_are_about_300_model_tokens_and_none_is_truncated(real_talks
     nothing reaches the model's 512-token limit, where the rest would be cut off unseen."""
     from tokenizers import Tokenizer
 
-    from index.config import DEFAULT_MODEL
-    from index.e5model import resolve_model
+    from index.settings import DEFAULT_MODEL
+    from index.model.e5model import resolve_model
     tokenizer = Tokenizer.from_file(str(Path(resolve_model(DEFAULT_MODEL)) / "tokenizer.json"))
     chunks = chunk_talks(real_talks)
     lengths = [len(tokenizer.encode("passage: " + c.full_text).ids) for c in chunks]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from index.config import DEFAULT_MODEL
-from index.evaluation import load_questions
+from index.settings import DEFAULT_MODEL
+from index.search.evaluation import load_questions
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "eval" / "dev_questions.yaml"

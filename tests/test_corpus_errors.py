@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from index.check import main as check_main
-from index.parsing import parse_file
+from index.notes.parsing import parse_file
 
 GOOD_FM = """---
 title: My notes

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index import e5model
-from index.e5model import (
+from index.model import e5model
+from index.model.e5model import (
     DEFAULT_MODEL_NAME,
     ModelFileError,
     build_precompiled_charsmap,

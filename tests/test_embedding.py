@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index import embedding
+from index.model import encoders as embedding
 from index.errors import SettingError
-from index.embedding import (
+from index.model.encoders import (
     ONNX_INT8,
     OnnxEncoder,
     SentenceTransformerEncoder,
@@ -102,7 +102,7 @@ def test_default_backend_falls_back_to_torch_for_other_models(
     monkeypatch.delenv("EMBEDDING_BACKEND", raising=False)
     folder = st_folder(tmp_path, ["Transformer", "Pooling", "Dense", "Normalize"])
     enc = make_encoder(str(folder))
-    with caplog.at_level(logging.WARNING, logger="index.embedding"):
+    with caplog.at_level(logging.WARNING, logger="index.model.encoders"):
         assert enc.vectors_id == str(folder)          # torch's vectors: cached as torch's
     assert "cannot run" in caplog.text and "using torch" in caplog.text
     assert not onnx_folder(folder).exists()
@@ -179,7 +179,7 @@ def export_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The converted default model, linked into a fresh folder and exported there afresh, so the
     test runs the export code as it is now, not an export left in the user's cache; with what
     the export wrote to stderr."""
-    from index.e5model import DEFAULT_MODEL_NAME, resolve_model
+    from index.model.e5model import DEFAULT_MODEL_NAME, resolve_model
     root = tmp_path_factory.mktemp("onnx")
     link = root / "multilingual-e5-small"
     link.symlink_to(resolve_model(DEFAULT_MODEL_NAME), target_is_directory=True)

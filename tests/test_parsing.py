@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from index.bylines import parse_byline
-from index.corpus import read_corpus
+from index.notes.bylines import parse_byline
+from index.notes.corpus import read_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_FILES = {

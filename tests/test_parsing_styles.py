@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from index.parsing import parse_file
+from index.notes.parsing import parse_file
 
 NOTES_URL = "https://example.org/notes/"
 FRONT_MATTER = """---

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import pytest
 
-from index.evaluation import (Question, as_answered, evaluate, first_match, load_questions,
+from index.search.evaluation import (Question, as_answered, evaluate, first_match, load_questions,
                               metrics)
 
 DEV = Path(__file__).resolve().parents[1] / "eval" / "dev_questions.yaml"
@@ -28,8 +28,8 @@ def dev_metrics(retriever: Any) -> dict[str, Any]:
 def real_notes_index_dir(tmp_path_factory, corpus_dir) -> Path:
     """The real corpus without catalog records, indexed with the real default model."""
     from index.build import build_index
-    from index.config import DEFAULT_MODEL
-    from index.embedding import make_encoder
+    from index.settings import DEFAULT_MODEL
+    from index.model.encoders import make_encoder
     out = tmp_path_factory.mktemp("real-notes") / "index"
     build_index(corpus_dir, out, make_encoder(DEFAULT_MODEL), catalog=False,
                 show_progress=False, log=lambda m: None)
@@ -82,8 +82,8 @@ def test_questions_file_reads_the_catalog_flag(tmp_path):
 @pytest.mark.parametrize("catalog", [True, False], ids=["with-catalog", "notes-only"])
 @pytest.mark.slow
 def test_recall_on_dev_questions_with_the_real_model(real_index_dir, catalog, capsys):
-    from index.config import DEFAULT_MODEL
-    from index.retrieval import load_retriever
+    from index.settings import DEFAULT_MODEL
+    from index.search.retriever import load_retriever
     retriever = load_retriever(real_index_dir, DEFAULT_MODEL, catalog_results=catalog)
     m = dev_metrics(retriever)
     with capsys.disabled():
@@ -102,8 +102,8 @@ def test_catalog_records_in_the_index_do_not_lower_recall(real_index_dir, real_n
     so a catalog-only title that happens to contain an expected word is no hit. Near-ties
     between talks (and int8 vectors that vary slightly with their batch) may move one
     question either way, so a drop of at most one question is allowed, no more."""
-    from index.config import DEFAULT_MODEL
-    from index.retrieval import load_retriever
+    from index.settings import DEFAULT_MODEL
+    from index.search.retriever import load_retriever
     with_catalog = dev_metrics(load_retriever(real_index_dir, DEFAULT_MODEL))
     without = dev_metrics(load_retriever(real_notes_index_dir, DEFAULT_MODEL))
     with capsys.disabled():
@@ -141,8 +141,8 @@ def test_catalog_only_talks_answer_what_only_the_catalog_knows(real_retriever):
 
 @pytest.mark.slow
 def test_catalog_results_off_cite_no_catalog_only_talk(real_index_dir):
-    from index.config import DEFAULT_MODEL
-    from index.retrieval import load_retriever
+    from index.settings import DEFAULT_MODEL
+    from index.search.retriever import load_retriever
     question = "was there a talk about Strimzi?"
     on = load_retriever(real_index_dir, DEFAULT_MODEL).search(question, k=10).results
     assert any(not r.talk.has_notes for r in on)          # the catalog knows a Strimzi talk
@@ -153,8 +153,8 @@ def test_catalog_results_off_cite_no_catalog_only_talk(real_index_dir):
 @pytest.mark.slow
 def test_rebuilding_the_real_index_embeds_nothing(real_index_dir, corpus_dir):
     from index.build import build_index
-    from index.config import DEFAULT_MODEL
-    from index.embedding import make_encoder
+    from index.settings import DEFAULT_MODEL
+    from index.model.encoders import make_encoder
     report = build_index(corpus_dir, real_index_dir, make_encoder(DEFAULT_MODEL),
                          show_progress=False, log=lambda m: None)
     assert report.embedded == 0 and report.reused > report.chunks

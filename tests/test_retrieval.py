@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from index.errors import QueryError
-from index.filters import parse_query
-from index.highlight import best_sentence
+from index.search.filters import parse_query
+from index.search.highlight import best_sentence
 from index.models import Filters
 from encoders import FakeEncoder
 
@@ -96,7 +96,7 @@ def test_query_command_rejects_bad_questions_without_traceback(fake_index):
 
 
 def test_floor_lets_strong_keyword_matches_on_known_names_through(fake_index):
-    from index.retrieval import FusionParams, load_retriever
+    from index.search.retriever import FusionParams, load_retriever
     r = load_retriever(fake_index, "fake-encoder", encoder=FakeEncoder(), params=FusionParams())
     weak = FusionParams().floor_dense - 0.05
     # A speaker the notes know, matched strongly by keywords: an answer, however weak the
@@ -108,7 +108,7 @@ def test_floor_lets_strong_keyword_matches_on_known_names_through(fake_index):
 
 
 def test_every_name_of_the_question_must_be_known_to_the_notes_typos_aside(fake_index):
-    from index.retrieval import FusionParams, load_retriever
+    from index.search.retriever import FusionParams, load_retriever
     p = FusionParams()
     r = load_retriever(fake_index, "fake-encoder", encoder=FakeEncoder(), params=p)
     middling, weak_bm25 = (p.floor_dense + p.strong_dense) / 2, p.strong_bm25 - 1
@@ -135,7 +135,7 @@ def test_index_commands_read_catalog_results_like_the_bot(fake_catalog_index, mo
 
 
 def test_catalog_titles_need_a_close_match_and_a_keyword(fake_catalog_index):
-    from index.retrieval import FusionParams, load_retriever
+    from index.search.retriever import FusionParams, load_retriever
     p = FusionParams()
     r = load_retriever(fake_catalog_index, "fake-encoder", encoder=FakeEncoder(), params=p)
     q = "was there a talk about Strimzi?"

@@ -9,13 +9,13 @@ from typing import Any, Iterable
 import numpy as np
 
 from .bm25 import bm25_scores, idf, known_share
-from .embedding import Encoder, make_encoder
-from .errors import ModelMismatchError
+from ..model.encoders import Encoder, make_encoder
+from ..errors import ModelMismatchError
 from .filters import parse_query, talk_matches
 from .highlight import best_sentence
-from .models import Answer, Filters, IndexInfo, Passage, Result, Talk
+from ..models import Answer, Filters, IndexInfo, Passage, Result, Talk
 from .store import StoredIndex, is_exact, load_index
-from .text import fold, query_names, terms, words
+from ..text import fold, query_names, terms, words
 
 
 MIN_FUZZY_NAME = 5     # names this long match a notes word one edit away

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .text import terms
+from ..text import terms
 
 
 def build_bm25(texts: list[str]) -> Any:

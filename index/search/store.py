@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import IndexCorruptError, IndexMissingError, IndexVersionError
-from .models import Chunk, Link, NoteMeta, Talk
+from ..errors import IndexCorruptError, IndexMissingError, IndexVersionError
+from ..models import Chunk, Link, NoteMeta, Talk
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from .models import NoteMeta, Problem
+from ..models import NoteMeta, Problem
 
 FIELDS = ("title", "author", "url", "conference", "event", "city", "year", "date", "language")
 REQUIRED = ("title", "author", "url", "conference", "event", "year", "language")

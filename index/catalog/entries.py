@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import KubeconBotError
-from .markdown import ascii_slug
+from ..errors import KubeconBotError
+from ..notes.markdown import ascii_slug
 from .matching import (THRESHOLD, Candidate, Match, MatchReport, Miss, match_talks,
                        video_id)
-from .models import Link, Talk
+from ..models import Link, Talk
 
 __all__ = ["CatalogEntry", "CatalogError", "Candidate", "Match", "MatchReport", "Miss",
            "attach_catalog", "catalog_talk", "load_catalog", "match_talks"]

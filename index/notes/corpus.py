@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .markdown import ascii_slug
-from .models import Note, Problem
+from ..models import Note, Problem
 from .parsing import parse_file
 
 SKIP_NAMES = {"readme.md", "contributing.md", "license.md"}

@@ -8,7 +8,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import yaml
 
-from .errors import KubeconBotError
+from ..errors import KubeconBotError
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from .markdown import plain_text
-from .models import Chunk, Talk
-from .text import estimate_tokens, sentences
+from ..models import Chunk, Talk
+from ..text import estimate_tokens, sentences
 
 TARGET_TOKENS = 300
 IMAGE_LINE_RE = re.compile(r"^\s*!\[[^\]]*\]\([^)]*\)[\s|!\[\]()\w/.:#-]*$")

@@ -24,8 +24,8 @@ from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 
-from .config import setting
-from .errors import SettingError
+from ..settings import setting
+from ..errors import SettingError
 
 
 class Encoder(Protocol):

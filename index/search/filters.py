@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from .errors import QueryError
-from .models import Filters, Talk
-from .text import fold
+from ..errors import QueryError
+from ..models import Filters, Talk
+from ..text import fold
 
 FILTER_RE = re.compile(
     r"(?<!\S)(event|year|speaker|company):(?:\"([^\"]*)\"?|'([^']*)'?|(\S*))", re.I)

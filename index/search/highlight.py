@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .text import sentences, terms
+from ..text import sentences, terms
 
 
 def best_sentence(text: str, query: str, idf: Callable[[str], float]) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from .bylines import Byline, parse_byline, split_names
 from .frontmatter import Document, read_document
 from .markdown import Heading, find_headings, link_kind, links_in, slugify, strip_markup
-from .models import Link, Note, NoteMeta, Problem, Talk
+from ..models import Link, Note, NoteMeta, Problem, Talk
 
 DAY_RE = re.compile(
     r"^\W*(?:"

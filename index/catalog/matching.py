@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from rapidfuzz import fuzz
 
-from .models import Talk
+from ..models import Talk
 
 if TYPE_CHECKING:
-    from .catalog import CatalogEntry
+    from .entries import CatalogEntry
 
 THRESHOLD = 0.8          # least score for a link
 MARGIN = 0.06            # a runner-up this close makes the talk ambiguous

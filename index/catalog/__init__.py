@@ -1,0 +1,1 @@
+"""The official catalog: loading talk lists, matching them to note talks, attaching them."""

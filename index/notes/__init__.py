@@ -1,0 +1,1 @@
+"""Reading notes: front matter, Markdown, talk segmentation, bylines, the corpus walk, chunking."""

@@ -1,0 +1,1 @@
+"""Searching: the index directory, dense and BM25 search, fusion, the relevance floor, filters."""

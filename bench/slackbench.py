@@ -1,4 +1,5 @@
-"""The bot as a process (`python -m bot --http`) against the test suite's mock Slack.
+"""The bot as a process (`python -m bot --http`) against the local stand-in for Slack
+(`bot.slack_fakes`, which the tests use too).
 
 `run_bot(index_dir, ...)` starts the bot, times start-up (spawn to `/readyz` 200 and to the
 first answer at a `response_url`), optionally sends signed slash commands `load` at a time, and
@@ -19,16 +20,14 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import aiohttp
 from aiohttp import web
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from bot.slack_fakes import SECRET, MockSlack, command_body, signed
 
-from slack_mock import MockSlack  # noqa: E402
-from slack_payloads import SECRET, command_body, signed  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 BOT_TOKEN = "xoxb-0000-bench-token"
 
@@ -103,14 +102,13 @@ async def _command(session: aiohttp.ClientSession, url: str, mock: TimedMock, ri
             "error": None if ok else text_out[:200]}
 
 
-async def _run(index_dir: Path, questions: list[str], load: int, concurrency: int,
-               env_extra: dict[str, str], timeout: float, warm: int) -> dict[str, Any]:
-    mock = await TimedMock().start()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+def _spawn(index_dir: Path, api_url: str, port: int,
+           env_extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], float, Path, IO[str]]:
+    """Start `python -m bot --http` on `port`, talking to the Slack at `api_url`; returns the
+    process, when it was spawned (perf_counter), its scratch folder and its log file."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-bot-"))
     env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-           "SLACK_API_URL": mock.api_url, "INDEX_DIR": str(index_dir), "PORT": str(port),
+           "SLACK_API_URL": api_url, "INDEX_DIR": str(index_dir), "PORT": str(port),
            "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING", "FEEDBACK_PATH":
            str(workdir / "feedback.jsonl"), "PYTHONPATH": str(ROOT), **env_extra}
     env.pop("SLACK_APP_TOKEN", None)
@@ -118,25 +116,72 @@ async def _run(index_dir: Path, questions: list[str], load: int, concurrency: in
     spawn = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "bot", "--http"], cwd=workdir, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
+    return proc, spawn, workdir, log
+
+
+async def _wait_ready(session: aiohttp.ClientSession, url: str, proc: subprocess.Popen[bytes],
+                      spawn: float, workdir: Path) -> float:
+    """Seconds from `spawn` until /readyz answers 200 (at most 600 s)."""
+    deadline = spawn + 600
+    while time.perf_counter() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the bot exited ({proc.returncode}); see {workdir}/bot.log")
+        try:
+            async with session.get(url + "/readyz") as resp:
+                if resp.status == 200:
+                    return time.perf_counter() - spawn
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the bot did not get ready within 600 s")
+
+
+async def _load(session: aiohttp.ClientSession, url: str, mock: TimedMock, questions: list[str],
+                load: int, concurrency: int, timeout: float) -> dict[str, Any]:
+    """`load` slash commands, `concurrency` at a time: ack and answer latencies, errors."""
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> dict[str, Any]:
+        async with sem:
+            return await _command(session, url, mock, f"load{i}",
+                                  questions[i % len(questions)], timeout)
+    started = time.perf_counter()
+    results = await asyncio.gather(*(one(i) for i in range(load)))
+    wall = time.perf_counter() - started
+    acks = [r["ack_s"] * 1000 for r in results if "ack_s" in r]
+    answers = [r["answer_s"] * 1000 for r in results if "answer_s" in r]
+    errors = [r["error"] for r in results if not r["ok"]]
+    return {
+        "requests": load, "concurrency": concurrency, "seconds": round(wall, 2),
+        "ack_ms": {"p50": round(pct(acks, 50), 1), "p99": round(pct(acks, 99), 1),
+                   "max": round(max(acks), 1) if acks else None},
+        "answer_ms": {"p50": round(pct(answers, 50), 1),
+                      "p99": round(pct(answers, 99), 1),
+                      "max": round(max(answers), 1) if answers else None},
+        "errors": len(errors), "error_samples": errors[:3]}
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 30 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def _run(index_dir: Path, questions: list[str], load: int, concurrency: int,
+               env_extra: dict[str, str], timeout: float, warm: int) -> dict[str, Any]:
+    mock = await TimedMock().start()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc, spawn, workdir, log = _spawn(index_dir, mock.api_url, port, env_extra)
     out: dict[str, Any] = {"index": str(index_dir)}
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-            ready = None
-            deadline = spawn + 600
-            while time.perf_counter() < deadline:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"the bot exited ({proc.returncode}); see {workdir}/bot.log")
-                try:
-                    async with session.get(url + "/readyz") as resp:
-                        if resp.status == 200:
-                            ready = time.perf_counter() - spawn
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-            if ready is None:
-                raise RuntimeError("the bot did not get ready within 600 s")
-            out["ready_s"] = round(ready, 2)
+            out["ready_s"] = round(await _wait_ready(session, url, proc, spawn, workdir), 2)
             out["rss_ready_mb"] = round(peak_rss_mb(proc.pid), 1)
             first = await _command(session, url, mock, "first", questions[0], timeout)
             out["first_answer_s"] = round(time.perf_counter() - spawn, 2)
@@ -145,35 +190,11 @@ async def _run(index_dir: Path, questions: list[str], load: int, concurrency: in
                 await _command(session, url, mock, f"warm{i}", questions[(i + 1) % len(questions)],
                                timeout)
             if load:
-                sem = asyncio.Semaphore(concurrency)
-
-                async def one(i: int) -> dict[str, Any]:
-                    async with sem:
-                        return await _command(session, url, mock, f"load{i}",
-                                              questions[i % len(questions)], timeout)
-                started = time.perf_counter()
-                results = await asyncio.gather(*(one(i) for i in range(load)))
-                wall = time.perf_counter() - started
-                acks = [r["ack_s"] * 1000 for r in results if "ack_s" in r]
-                answers = [r["answer_s"] * 1000 for r in results if "answer_s" in r]
-                errors = [r["error"] for r in results if not r["ok"]]
-                out["load"] = {
-                    "requests": load, "concurrency": concurrency, "seconds": round(wall, 2),
-                    "ack_ms": {"p50": round(pct(acks, 50), 1), "p99": round(pct(acks, 99), 1),
-                               "max": round(max(acks), 1) if acks else None},
-                    "answer_ms": {"p50": round(pct(answers, 50), 1),
-                                  "p99": round(pct(answers, 99), 1),
-                                  "max": round(max(answers), 1) if answers else None},
-                    "errors": len(errors), "error_samples": errors[:3]}
+                out["load"] = await _load(session, url, mock, questions, load, concurrency,
+                                          timeout)
             out["peak_rss_mb"] = round(peak_rss_mb(proc.pid), 1)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        _stop(proc)
         log.close()
         await mock.close()
     out["exit_code"] = proc.returncode

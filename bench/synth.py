@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -151,25 +152,34 @@ def bm25_matrix(pool_terms: list[list[str]], chunk_rows: np.ndarray, pool_ids: n
             tf.indptr.astype(np.int64), vocab)
 
 
-def make_index(real: Path, out: Path, n_chunks: int, seed: int = 0,
-               log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Write a synthetic index of n_chunks chunks at `out`; returns timings and counts."""
-    t0 = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    talks, chunks, real_vectors = _real(real)
-    pool, start, count, header_of = _pool(chunks)
-    chunks_of: dict[str, list[int]] = {}
-    for i, c in enumerate(chunks):
-        chunks_of.setdefault(c["talk_id"], []).append(i)
-    sources = [t for t in talks if t["id"] in chunks_of]
+@dataclass
+class _Layout:
+    """Which real talks and chunks the synthetic ones copy, and which pool sentences each
+    synthetic chunk is made of: chunk i's are ids[offsets[i]:offsets[i + 1]]."""
+
+    pick: np.ndarray           # the real talk (index into sources) each synthetic talk copies
+    src: np.ndarray            # each chunk's source chunk
+    talk_of_chunk: np.ndarray  # each chunk's synthetic talk
+    chunk_rows: np.ndarray     # for each pool id in `ids`, its chunk
+    ids: np.ndarray
+    offsets: np.ndarray
+    other: np.ndarray          # the second source chunk
+    alpha: np.ndarray          # the first source's share
+
+    @property
+    def n_talks(self) -> int:
+        return len(self.pick)
+
+
+def _layout(rng: np.random.Generator, per: np.ndarray, chunks_of_source: list[list[int]],
+            start: np.ndarray, count: np.ndarray, n_chunks: int) -> _Layout:
     # Talks: copies of real talks with their chunk counts, until n_chunks chunks.
-    per = np.array([len(chunks_of[t["id"]]) for t in sources])
     est = int(n_chunks / per.mean() * 1.2) + 10
-    pick = rng.integers(0, len(sources), est)
+    pick = rng.integers(0, len(per), est)
     ends = np.cumsum(per[pick])
     n_talks = int(np.searchsorted(ends, n_chunks) + 1)
     pick = pick[:n_talks]
-    src = np.concatenate([chunks_of[sources[k]["id"]] for k in pick])[:n_chunks]
+    src = np.concatenate([chunks_of_source[k] for k in pick])[:n_chunks]
     talk_of_chunk = np.repeat(np.arange(n_talks), per[pick])[:n_chunks]
     # Sentences: each chunk's own, shuffled, some swapped for others from the pool.
     k = count[src]
@@ -182,58 +192,88 @@ def make_index(real: Path, out: Path, n_chunks: int, seed: int = 0,
     ids = ids[order]
     # A second source per chunk: a share (1 - alpha) of the sentences comes from it, and the
     # vector is the same blend of the two sources' vectors (text and vector agree).
-    other = rng.integers(0, len(chunks), n_chunks)
+    other = rng.integers(0, len(count), n_chunks)
     other = np.where(count[other] > 0, other, src)
     alpha = rng.uniform(1 - 2 * SWAP, 1.0, n_chunks)
     swap = rng.random(total) < (1 - alpha)[chunk_rows]
     o = other[chunk_rows[swap]]
     ids[swap] = start[o] + (rng.random(int(swap.sum())) * count[o]).astype(np.int64)
-    t_text = time.perf_counter()
+    return _Layout(pick, src, talk_of_chunk, chunk_rows, ids, offsets, other, alpha)
+
+
+def _synthetic_chunks(lay: _Layout, sources: list[dict[str, Any]],
+                      first_chunk: list[dict[str, Any]],
+                      pool: list[str]) -> tuple[list[dict[str, Any]], list[Chunk]]:
+    """The synthetic talks' records (ids made unique) and their chunks' texts."""
     pool_arr = np.array(pool, dtype=object)
-    talk_records, chunk_objs = [], []
-    for j, k_ in enumerate(pick):
+    talk_records = []
+    for j, k_ in enumerate(lay.pick):
         rec = dict(sources[k_])
         rec["id"] = f"{rec['id']}~{j}"
         talk_records.append(rec)
-    headers = [chunks[chunks_of[sources[k_]["id"]][0]]["header"] for k_ in pick]
-    for i in range(n_chunks):
-        t = int(talk_of_chunk[i])
-        text = " ".join(pool_arr[ids[offsets[i]:offsets[i + 1]]])
+    headers = [first_chunk[k_]["header"] for k_ in lay.pick]
+    chunk_objs = []
+    for i in range(len(lay.src)):
+        t = int(lay.talk_of_chunk[i])
+        text = " ".join(pool_arr[lay.ids[lay.offsets[i]:lay.offsets[i + 1]]])
         chunk_objs.append(Chunk(i, talk_records[t]["id"], headers[t], text))
-    log(f"  synth {n_chunks}: texts {time.perf_counter() - t_text:.1f} s")
-    # BM25 over header + sentences: documents are bags of pool items.
-    t_bm = time.perf_counter()
-    header_ids = np.array([header_of[sources[k_]["id"]] for k_ in pick])[talk_of_chunk]
-    all_rows = np.concatenate([chunk_rows, np.arange(n_chunks)])
-    all_ids = np.concatenate([ids, header_ids])
-    data, indices, indptr, vocab = bm25_matrix([terms(p) for p in pool], all_rows, all_ids,
-                                               n_chunks)
-    bm25 = SyntheticBM25(data, indices, indptr, vocab, n_chunks)
-    log(f"  synth {n_chunks}: bm25 {time.perf_counter() - t_bm:.1f} s ({len(data):,} postings)")
-    t_vec = time.perf_counter()
-    vectors = _vectors(real_vectors, src, rng, other=other, alpha=alpha)
-    real_tv = _real_talk_vectors(real, talks, chunks, real_vectors)
-    source_row = {t["id"]: i for i, t in enumerate(talks)}
-    talk_vectors = _vectors(real_tv, np.array([source_row[sources[k_]["id"]] for k_ in pick]),
-                            rng)
-    log(f"  synth {n_chunks}: vectors {time.perf_counter() - t_vec:.1f} s")
-    manifest = {
+    return talk_records, chunk_objs
+
+
+def _manifest(real: Path, n_chunks: int, n_talks: int, dim: int, seed: int) -> dict[str, Any]:
+    return {
         "schema_version": SCHEMA_VERSION,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
-        "model": {"name": DEFAULT_MODEL, "dim": int(vectors.shape[1])},
+        "model": {"name": DEFAULT_MODEL, "dim": dim},
         "corpus": {"root": f"synthetic:{n_chunks}", "files": {}},
         "counts": {"notes": 0, "talks": n_talks, "chunks": n_chunks,
                    "talks_with_notes": n_talks},
         "synthetic": {"from": str(real), "seed": seed},
     }
+
+
+def make_index(real: Path, out: Path, n_chunks: int, seed: int = 0,
+               log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Write a synthetic index of n_chunks chunks at `out`; returns timings and counts."""
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    talks, chunks, real_vectors = _real(real)
+    pool, start, count, header_of = _pool(chunks)
+    chunks_of: dict[str, list[int]] = {}
+    for i, c in enumerate(chunks):
+        chunks_of.setdefault(c["talk_id"], []).append(i)
+    sources = [t for t in talks if t["id"] in chunks_of]
+    source_chunks = [chunks_of[t["id"]] for t in sources]
+    lay = _layout(rng, np.array([len(c) for c in source_chunks]), source_chunks, start, count,
+                  n_chunks)
+    t_text = time.perf_counter()
+    talk_records, chunk_objs = _synthetic_chunks(lay, sources,
+                                                 [chunks[c[0]] for c in source_chunks], pool)
+    log(f"  synth {n_chunks}: texts {time.perf_counter() - t_text:.1f} s")
+    # BM25 over header + sentences: documents are bags of pool items.
+    t_bm = time.perf_counter()
+    header_ids = np.array([header_of[sources[k_]["id"]] for k_ in lay.pick])[lay.talk_of_chunk]
+    data, indices, indptr, vocab = bm25_matrix(
+        [terms(p) for p in pool], np.concatenate([lay.chunk_rows, np.arange(n_chunks)]),
+        np.concatenate([lay.ids, header_ids]), n_chunks)
+    bm25 = SyntheticBM25(data, indices, indptr, vocab, n_chunks)
+    log(f"  synth {n_chunks}: bm25 {time.perf_counter() - t_bm:.1f} s ({len(data):,} postings)")
+    t_vec = time.perf_counter()
+    vectors = _vectors(real_vectors, lay.src, rng, other=lay.other, alpha=lay.alpha)
+    real_tv = _real_talk_vectors(real, talks, chunks, real_vectors)
+    source_row = {t["id"]: i for i, t in enumerate(talks)}
+    talk_vectors = _vectors(real_tv, np.array([source_row[sources[k_]["id"]] for k_ in lay.pick]),
+                            rng)
+    log(f"  synth {n_chunks}: vectors {time.perf_counter() - t_vec:.1f} s")
     t_write = time.perf_counter()
-    write_index(out, manifest, [talk_from_record(r) for r in talk_records], chunk_objs,
+    write_index(out, _manifest(real, n_chunks, lay.n_talks, int(vectors.shape[1]), seed),
+                [talk_from_record(r) for r in talk_records], chunk_objs,
                 [f"synthetic-{i}" for i in range(n_chunks)], vectors, bm25,
                 talk_vectors=talk_vectors, talk_hashes=[f"synthetic-talk-{j}" for j in
-                                                        range(n_talks)])
+                                                        range(lay.n_talks)])
     write_s = time.perf_counter() - t_write
     log(f"  synth {n_chunks}: write_index (incl. FAISS) {write_s:.1f} s")
-    return {"chunks": n_chunks, "talks": n_talks, "postings": int(len(data)),
+    return {"chunks": n_chunks, "talks": lay.n_talks, "postings": int(len(data)),
             "seconds": round(time.perf_counter() - t0, 1), "write_index_s": round(write_s, 1),
             "faiss": _faiss_kind(out)}
 

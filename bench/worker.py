@@ -79,7 +79,7 @@ def task_encode(args: argparse.Namespace) -> dict[str, Any]:
     from index.settings import DEFAULT_MODEL
     from index.model.encoders import make_encoder
     texts = build_texts(args.index)
-    enc: Any = make_encoder(DEFAULT_MODEL, args.backend)
+    enc: Any = make_encoder(DEFAULT_MODEL, args.backend, **args.encoder_options)
     if args.backend == "torch":
         model = enc._load()
         prompt = enc._prompts[1]
@@ -114,7 +114,7 @@ def task_embedq(args: argparse.Namespace) -> dict[str, Any]:
     from index.settings import DEFAULT_MODEL
     from index.model.encoders import make_encoder
     from index.search.filters import parse_query
-    enc = make_encoder(DEFAULT_MODEL)
+    enc = make_encoder(DEFAULT_MODEL, args.backend, **args.encoder_options)
     qs = questions()
     texts = [parse_query(q)[0] or q for q in qs]
     vecs = np.array([enc.embed_query(t) for t in texts], dtype=np.float32)
@@ -126,8 +126,10 @@ def task_embedq(args: argparse.Namespace) -> dict[str, Any]:
 def task_query(args: argparse.Namespace) -> dict[str, Any]:
     """Latency of Retriever.search (encode + hybrid search + grouping + passages)."""
     from index.settings import DEFAULT_MODEL
+    from index.model.encoders import make_encoder
     from index.search.retriever import load_retriever
-    retriever = load_retriever(args.index, DEFAULT_MODEL)
+    encoder = make_encoder(DEFAULT_MODEL, args.backend, **args.encoder_options)
+    retriever = load_retriever(args.index, DEFAULT_MODEL, encoder=encoder)
     qs = questions()
     cold = []
     for q in qs:          # one untimed pass: model warm-up and the retriever's lazy caches
@@ -172,7 +174,6 @@ def task_search(args: argparse.Namespace) -> dict[str, Any]:
     from index.settings import DEFAULT_MODEL
     from index.search.filters import parse_query
     from index.search.retriever import load_retriever
-    from index.search.store import is_exact
     t0 = time.perf_counter()
     vectors = np.load(args.queries)
     qs = json.loads(args.queries.with_suffix(".json").read_text("utf-8"))
@@ -198,17 +199,18 @@ def task_search(args: argparse.Namespace) -> dict[str, Any]:
                 start = time.perf_counter()
                 bm25_scores(retriever.stored.bm25, t)
                 bm25.append(time.perf_counter() - start)
-    index = retriever.stored.faiss_index
+    dense_index = retriever.stored.dense
+    index = dense_index.index
     out: dict[str, Any] = {
         "chunks": len(retriever.stored.chunks), "load_s": round(load_s, 2),
         "search_ms": summary_ms(total), "dense_ms": summary_ms(dense), "bm25_ms": summary_ms(bm25),
-        "faiss": type(index).__name__, "exact": is_exact(index),
+        "faiss": type(index).__name__, "exact": dense_index.exact,
         "cold_pass_ms": cold_summary(cold),
         "peak_rss_mb": round(peak_rss_mb(), 1)}
     if hasattr(index, "nprobe"):
         out["faiss"] += f"(nlist={index.nlist}, nprobe={index.nprobe})"
     # recall@10 against exact inner products over all vectors
-    stored = np.asarray(retriever.stored.vectors)
+    stored = np.asarray(dense_index.vectors)
     raw, rescored = [], []
     for v in vectors:
         sims = stored @ v
@@ -234,8 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    from index.model.encoders import default_backend
-    args.backend = args.backend or default_backend()
+    from index.settings import load_index_settings
+    settings = load_index_settings()
+    args.backend = args.backend or settings.backend
+    args.encoder_options = {"threads": settings.embedding_threads,
+                            "cache_dir": settings.model_cache}
     result = {"encode": task_encode, "query": task_query, "search": task_search,
               "embedq": task_embedq}[args.task](args)
     print(json.dumps(result))

@@ -9,9 +9,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actions import ValueStore
+from bot.answering import Answerer
+from bot.buttons import ValueStore
 from bot.feedback import FeedbackLog
-from bot.listeners import Deps, register
+from bot.listeners import register_listeners
 from bot.retries import SeenEvents
 from bot.search import Retriever, Searcher
 from bot.settings import Settings
@@ -39,13 +40,11 @@ def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient 
         signing_secret=signing_secret,
         logger=logging.getLogger("bot.app"),
     )
-    deps = Deps(
+    answerer = Answerer(
         command=settings.slack_command,
         searcher=Searcher(retriever),
         values=values or ValueStore(),
-        feedback=FeedbackLog(settings.feedback_path),
-        seen=SeenEvents(),
         salt=settings.secret("user_hash_salt"),
     )
-    register(app, deps)
+    register_listeners(app, answerer, FeedbackLog(settings.feedback_path), SeenEvents())
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot import actions, content
+from bot import buttons, content
 from bot.escape import label, link, mrkdwn, no_stars, user_mention
 from bot.excerpt import SLACK_COST, passage_parts, shorten
 from index.models import Answer, Result
@@ -117,19 +117,19 @@ def _header(answer: Answer, view: View) -> str:
     return f"{text} · {span}" if span else text
 
 
-def _buttons(answer: Answer, view: View, pack: actions.Packer) -> dict[str, Any]:
+def _buttons(answer: Answer, view: View, pack: buttons.Packer) -> dict[str, Any]:
     ids = [r.talk.id for r in answer.results]
     elements = []
     if view.mode == PRIVATE:
-        elements.append(_button("Share in channel", actions.SHARE,
+        elements.append(_button("Share in channel", buttons.SHARE,
                                 pack({"q": answer.query, "o": answer.offset}), "primary"))
     if answer.has_more:
-        where = actions.CHANNEL if view.mode == THREAD else actions.PRIVATE
-        elements.append(_button("More results", actions.MORE, pack(
+        where = buttons.CHANNEL if view.mode == THREAD else buttons.PRIVATE
+        elements.append(_button("More results", buttons.MORE, pack(
             {"q": answer.query, "o": answer.offset + len(answer.results), "s": where})))
     feedback = {"q": answer.query, "o": answer.offset, "t": ids}
-    elements.append(_button(":thumbsup: Helpful", actions.HELPFUL, pack(feedback)))
-    elements.append(_button(":thumbsdown: Not helpful", actions.NOT_HELPFUL, pack(feedback)))
+    elements.append(_button(":thumbsup: Helpful", buttons.HELPFUL, pack(feedback)))
+    elements.append(_button(":thumbsdown: Not helpful", buttons.NOT_HELPFUL, pack(feedback)))
     return {"type": "actions", "elements": elements}
 
 
@@ -149,13 +149,13 @@ def nothing_found_message(answer: Answer, view: View) -> Message:
             "blocks": [_section("\n".join(lines)), _context(mrkdwn(content.footer(answer.info)))]}
 
 
-def answer_message(answer: Answer, view: View, pack: actions.Packer = actions.inline) -> Message:
-    """The whole answer: header, up to three talks, footer, buttons."""
+def answer_message(answer: Answer, view: View, pack: buttons.Packer = buttons.inline) -> Message:
+    """The whole answer: header, the page of talks it holds, footer, buttons."""
     if not answer.results:
         return nothing_found_message(answer, view)
     blocks: list[dict[str, Any]] = [_section(_header(answer, view))]
     first_rank = answer.offset + 1
-    for i, result in enumerate(answer.results[: content.PAGE_SIZE]):
+    for i, result in enumerate(answer.results):
         blocks.append({"type": "divider"})
         blocks.append(_section(talk_section(result, first_rank + i)))
     blocks.append(_context(mrkdwn(content.footer(answer.info))))

@@ -7,8 +7,6 @@ from datetime import datetime, timezone
 
 from index.models import Answer, Filters, IndexInfo, Talk
 
-PAGE_SIZE = 3
-
 EXAMPLES: tuple[str, ...] = (
     "what did Netflix say about Spinnaker",
     "service mesh year:2018",

@@ -1,15 +1,17 @@
-"""The retriever as the bot sees it: loaded once at start-up, searched off the event loop."""
+"""The retriever as the bot sees it: loaded once at start-up, asked for one page at a time,
+searched off the event loop."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Protocol
 
-from bot.content import PAGE_SIZE
 from index.models import Answer, IndexInfo
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+
+PAGE_SIZE = 3   # talks in one answer
 
 
 class Retriever(Protocol):
@@ -23,23 +25,26 @@ class Retriever(Protocol):
 
 def load_retriever(settings: Settings) -> Retriever:
     """Load the model and index (slow; raises the index errors, whose messages say what to run)."""
-    from index.search.retriever import load_retriever as load
+    from index.search.retriever import retriever_for
 
-    retriever: Retriever = load(settings.index_dir, settings.embedding_model,
-                                catalog_results=settings.catalog_results,
-                                backend=settings.embedding_backend)
+    retriever: Retriever = retriever_for(settings)
     warm = getattr(retriever, "warm_up", None)
     if warm is not None:
         warm()          # load the model now, so /readyz means the first answer is fast
     return retriever
 
 
+def search_page(retriever: Retriever, question: str, offset: int = 0) -> Answer:
+    """One page of talks after `offset`: the page size is decided here, for Slack and the
+    terminal alike; the renderers show the results they are given."""
+    return retriever.search(question, k=PAGE_SIZE, offset=offset)
+
+
 class Searcher:
     """Runs the synchronous, CPU-bound search in a worker thread, one search at a time."""
 
-    def __init__(self, retriever: Retriever, page_size: int = PAGE_SIZE, timeout: float = 60.0) -> None:
+    def __init__(self, retriever: Retriever, timeout: float = 60.0) -> None:
         self.retriever = retriever
-        self.page_size = page_size
         self.timeout = timeout
         self._lock = asyncio.Lock()
 
@@ -51,5 +56,4 @@ class Searcher:
         """The answer for one page of results; raises what the retriever raises."""
         async with self._lock:
             return await asyncio.wait_for(
-                asyncio.to_thread(self.retriever.search, question, k=self.page_size, offset=offset),
-                self.timeout)
+                asyncio.to_thread(search_page, self.retriever, question, offset), self.timeout)

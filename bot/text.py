@@ -66,7 +66,7 @@ def answer_text(answer: Answer, *, width: int = 88, color: bool = False) -> str:
     header = f"{'More talks' if answer.offset else 'Talks'} for “{shorten(question, 500)}”"
     span = content.span(answer)
     parts = [f"{header} · {span}" if span else header]
-    for i, result in enumerate(answer.results[: content.PAGE_SIZE]):
+    for i, result in enumerate(answer.results):
         parts.append(talk_text(result, answer.offset + i + 1, width=width, color=color))
     parts.append(terminal(content.footer(answer.info)))
     return "\n\n".join(parts)

@@ -17,12 +17,14 @@ from typing import Any, Callable
 import numpy as np
 
 from .search.bm25 import build_bm25
-from .catalog.entries import attach_catalog, load_catalog
+from .catalog.attach import attach_catalog
+from .catalog.entries import load_catalog
 from .notes.chunking import chunk_talks, talk_header
-from .settings import default_corpus_dir, default_index_dir, default_model
 from .notes.corpus import read_corpus
-from .model.encoders import Encoder, make_encoder
+from .model.encoders import Encoder, encoder_for
 from .errors import CorpusError, KubeconBotError
+from .models import Talk
+from .settings import load_index_settings
 from .search.store import SCHEMA_VERSION, cached_vectors, write_index
 
 
@@ -82,6 +84,49 @@ def _bm25_indexes(notes: list[str], catalog: list[str]) -> tuple[Any, Any]:
     return build_bm25(notes), (build_bm25(catalog) if catalog else None)
 
 
+def _with_catalog(talks: list[Talk], catalog_dir: Path, out: Path, log: Callable[[str], None]
+                  ) -> tuple[list[Talk], dict[str, str], dict[str, str]]:
+    """The talks matched to the official talk lists (then the catalog-only talks), the match
+    report as extra index files, and the catalog files' hashes for the manifest."""
+    entries = load_catalog(catalog_dir)
+    talks, report = attach_catalog(talks, entries)
+    extra_files = {"catalog-matches.txt": report.to_text(),
+                   "catalog-matches.json": json.dumps(report.to_dict(), ensure_ascii=False,
+                                                      indent=1)}
+    corpus_dir = catalog_dir.parent
+    hashes = {str(p.relative_to(corpus_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in sorted(catalog_dir.iterdir()) if p.suffix in (".jsonl", ".csv")}
+    totals = {k: sum(c.get(k, 0) for c in report.counts().values())
+              for k in ("matched", "unmatched", "ambiguous")}
+    log(f"catalog: {len(entries)} entries; talks from notes: {totals['matched']} matched, "
+        f"{totals['unmatched']} unmatched, {totals['ambiguous']} ambiguous "
+        f"(report: {out}/catalog-matches.txt)")
+    return talks, extra_files, hashes
+
+
+def _embed_and_index(encoder: Encoder, texts: list[str], hashes: list[str],
+                     cache: dict[str, np.ndarray], notes_chunks: int, n: int, bar_total: int
+                     ) -> tuple[np.ndarray, int, Any, Any]:
+    """(vectors, number embedded, notes BM25, catalog BM25), with a progress bar of
+    `bar_total` texts (none when 0). The BM25 indexes are built in a thread while the encoder
+    runs (onnxruntime and the tokenizer release the GIL, and leave some of the cores idle
+    between batches)."""
+    bar = None
+    if bar_total:
+        from tqdm import tqdm
+        bar = tqdm(total=bar_total, desc="embedding chunks", unit="chunk", file=sys.stderr)
+    with ThreadPoolExecutor(1, thread_name_prefix="bm25") as pool:
+        bm25_job = pool.submit(_bm25_indexes, texts[:notes_chunks], texts[notes_chunks:n])
+        try:
+            vectors, embedded = embed_with_cache(encoder, texts, hashes, cache,
+                                                 progress=bar.update if bar else None)
+        finally:
+            if bar is not None:
+                bar.close()
+        bm25, bm25_catalog = bm25_job.result()
+    return vectors, embedded, bm25, bm25_catalog
+
+
 def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = True,
                 show_progress: bool = True, log: Callable[[str], None] = print) -> BuildReport:
     """Build the index for a corpus; raises CorpusError (writing nothing) on bad notes.
@@ -100,21 +145,9 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
         log(str(warning))
     talks = [t for n in corpus.notes for t in n.talks]
     extra_files: dict[str, str] = {}
-    catalog_dir = corpus_dir / "catalog"
     catalog_hashes: dict[str, str] = {}
-    if catalog and catalog_dir.is_dir():
-        entries = load_catalog(catalog_dir)
-        talks, report = attach_catalog(talks, entries)
-        extra_files["catalog-matches.txt"] = report.to_text()
-        extra_files["catalog-matches.json"] = json.dumps(report.to_dict(), ensure_ascii=False,
-                                                         indent=1)
-        catalog_hashes = {str(p.relative_to(corpus_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
-                          for p in sorted(catalog_dir.iterdir()) if p.suffix in (".jsonl", ".csv")}
-        totals = {k: sum(c.get(k, 0) for c in report.counts().values())
-                  for k in ("matched", "unmatched", "ambiguous")}
-        log(f"catalog: {len(entries)} entries; talks from notes: {totals['matched']} matched, "
-            f"{totals['unmatched']} unmatched, {totals['ambiguous']} ambiguous "
-            f"(report: {out}/catalog-matches.txt)")
+    if catalog and (corpus_dir / "catalog").is_dir():
+        talks, extra_files, catalog_hashes = _with_catalog(talks, corpus_dir / "catalog", out, log)
     talks.sort(key=lambda t: not t.has_notes)     # notes first: their chunks come first
     chunks = chunk_talks(talks)
     with_notes = {t.id for t in talks if t.has_notes}
@@ -127,22 +160,9 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
     cache = cached_vectors(out, encoder.name)
     todo = len({h for h in hashes if h not in cache})
     reused = len({h for h in hashes if h in cache})
-    bar = None
-    if show_progress and todo:
-        from tqdm import tqdm
-        bar = tqdm(total=todo, desc="embedding chunks", unit="chunk", file=sys.stderr)
     n = len(chunks)
-    # The BM25 indexes are built in a thread while the encoder runs (onnxruntime and the
-    # tokenizer release the GIL, and leave some of the cores idle between batches).
-    with ThreadPoolExecutor(1, thread_name_prefix="bm25") as pool:
-        bm25_job = pool.submit(_bm25_indexes, texts[:notes_chunks], texts[notes_chunks:n])
-        try:
-            vectors, embedded = embed_with_cache(encoder, texts, hashes, cache,
-                                                 progress=bar.update if bar else None)
-        finally:
-            if bar is not None:
-                bar.close()
-        bm25, bm25_catalog = bm25_job.result()
+    vectors, embedded, bm25, bm25_catalog = _embed_and_index(
+        encoder, texts, hashes, cache, notes_chunks, n, todo if show_progress else 0)
     vectors, talk_vectors = vectors[:n], vectors[n:]
     notes_with_talks = len(corpus.notes)
     manifest = {
@@ -175,15 +195,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-catalog", action="store_true",
                         help="ignore the official talk lists in <corpus>/catalog/")
     args = parser.parse_args(argv)
-    corpus_dir = args.corpus or default_corpus_dir()
-    out = args.out or default_index_dir()
-    model = args.model or default_model()
+    try:
+        settings = load_index_settings()
+    except KubeconBotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    corpus_dir = args.corpus or settings.corpus_dir
+    out = args.out or settings.index_dir
+    model = args.model or settings.embedding_model
     if not corpus_dir.is_dir():
         print(f"error: corpus folder {corpus_dir} does not exist; pass --corpus DIR",
               file=sys.stderr)
         return 1
     try:
-        report = build_index(corpus_dir, out, make_encoder(model), catalog=not args.no_catalog,
+        report = build_index(corpus_dir, out, encoder_for(settings, model),
+                             catalog=not args.no_catalog,
                              show_progress=not args.quiet,
                              log=lambda m: print(m, file=sys.stderr))
     except CorpusError as exc:

@@ -7,8 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from .settings import default_corpus_dir
+from .errors import SettingError
 from .notes.corpus import read_corpus
+from .settings import load_index_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +18,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="notes folder (default: $CORPUS_DIR or corpus)")
     parser.add_argument("--json", action="store_true", help="print a JSON report")
     args = parser.parse_args(argv)
-    args.corpus = args.corpus or default_corpus_dir()
+    try:
+        args.corpus = args.corpus or load_index_settings().corpus_dir
+    except SettingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     try:
         corpus = read_corpus(args.corpus)
     except FileNotFoundError as exc:

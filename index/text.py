@@ -88,3 +88,21 @@ def query_names(text: str) -> list[str]:
         if (i > 0 and any(ch.isupper() for ch in w)) or any(ch.isdigit() for ch in w) and not w.isdigit():
             out.append(w)
     return out
+
+
+def ascii_slug(text: str, limit: int = 60) -> str:
+    """Short ASCII id fragment."""
+    norm = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
+    return slug[:limit].rstrip("-") or "talk"
+
+
+def talk_id(event: str, title: str, seen: set[str]) -> str:
+    """`event/title-slug`, with `-2`, `-3`, ... when `seen` has it already; added to `seen`."""
+    base = f"{event}/{ascii_slug(title)}"
+    tid, n = base, 1
+    while tid in seen:
+        n += 1
+        tid = f"{base}-{n}"
+    seen.add(tid)
+    return tid

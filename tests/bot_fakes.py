@@ -74,6 +74,10 @@ RANKING: tuple[Result, ...] = (
 )
 
 
+QUESTION = "what did Netflix say about Spinnaker"
+IDS = [r.talk.id for r in RANKING[:3]]      # the talks of the first page
+
+
 def parse_filters(query: str) -> tuple[str, Filters]:
     """A tiny stand-in for the retriever's filter parsing (year: and company: only)."""
     year = re.search(r"\byear:(\d{4})\b", query)
@@ -114,7 +118,7 @@ class FakeRetriever:
                       offset=offset, total=len(ranking), has_more=offset + k < len(ranking))
 
 
-def answer(results: Sequence[Result] = RANKING[:3], query: str = "what did Netflix say about Spinnaker",
+def answer(results: Sequence[Result] = RANKING[:3], query: str = QUESTION,
            offset: int = 0, total: int | None = None, has_more: bool = False,
            filters: Filters = Filters(), info: IndexInfo = INFO) -> Answer:
     return Answer(query=query, text=query, filters=filters, results=tuple(results), info=info,

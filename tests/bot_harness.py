@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,16 +13,20 @@ from typing import Any
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actions import ValueStore
 from bot.app import create_app
+from bot.buttons import ValueStore
 from bot.search import Retriever
 from bot.server import SLACK_PATH, ServerState, start_server
 from bot.settings import Settings
-from slack_mock import MockSlack
-from slack_payloads import (SECRET, action_body, action_payload, command_body, event_payload,
-                            signed)
+from bot.slack_fakes import (SECRET, MockSlack, action_body, action_payload, command_body,
+                             event_payload, signed)
 
 BOT_TOKEN = "xoxb-0000-test-token"
+
+
+async def quiet(seconds: float = 0.3) -> None:
+    """Give the app time to do something it should not do."""
+    await asyncio.sleep(seconds)
 
 
 def make_settings(mock: MockSlack, tmp_path: Path, **overrides: Any) -> Settings:

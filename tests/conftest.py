@@ -53,10 +53,11 @@ def real_index_dir(tmp_path_factory, corpus_dir) -> Path:
     REAL_INDEX_DIR points at an index built beforehand (CI builds it once and reuses it)."""
     from index.build import build_index
     from index.settings import DEFAULT_MODEL
-    from index.model.encoders import make_encoder
+    from index.model.encoders import encoder_for
+    from index.settings import load_index_settings
     given = os.environ.get("REAL_INDEX_DIR")
     out = Path(given) if given else tmp_path_factory.mktemp("real") / "index"
-    build_index(corpus_dir, out, make_encoder(DEFAULT_MODEL), show_progress=False,
+    build_index(corpus_dir, out, encoder_for(load_index_settings(), DEFAULT_MODEL), show_progress=False,
                 log=lambda m: None)
     return out
 

@@ -7,12 +7,12 @@ import re
 from dataclasses import replace
 
 from bot import blocks
-from bot.actions import ValueStore, inline
 from bot.blocks import View
+from bot.buttons import ValueStore, inline
+from bot.slack_fakes import buttons, sections, texts
 from bot_fakes import (CATALOG_ONLY, MESH, RANKING, SPINNAKER, SPINNAKER_SENTENCE, answer,
                        extra_talk, result)
 from index.models import Filters, Link
-from slack_payloads import buttons, sections, texts
 
 VIEW = View(blocks.PRIVATE, "/kubecon")
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from bot import blocks
-from bot.actions import ValueStore
+from bot.buttons import ValueStore
+from bot.slack_fakes import buttons, sections
 from bot.text import answer_text
-from bot_harness import running_bot
-from slack_payloads import buttons, sections
 from bot_checks import check_block_kit, check_inert, our_hosts, rendered_texts
+from bot_harness import running_bot
 
 QUESTIONS = ["what did Netflix say about Spinnaker", "service mesh", "year:2019", "year:2017 security",
              "observability speaker:\"Kelsey Hightower\"", "zzzz qqqq", "monitoring company:google"]

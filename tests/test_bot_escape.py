@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.actions import ValueStore
+from bot.buttons import ValueStore
 from bot.escape import clean_incoming, link, mrkdwn, safe_url, terminal, user_mention
 from bot.excerpt import passage_parts, plain_markdown, shorten, shorten_left
 from bot.retries import SeenEvents, should_drop

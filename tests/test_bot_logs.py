@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.logs import JsonFormatter, hash_user, setup_logging
+from bot.slack_fakes import SECRET, USER
 from bot_fakes import FakeRetriever
 from bot_harness import BOT_TOKEN, running_bot
-from slack_payloads import SECRET, USER
 
 QUESTION = "what did Netflix say about Spinnaker"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.slack_fakes import sections
 from bot_harness import running_bot
-from slack_payloads import sections
 
 
 @pytest.mark.slow

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import blocks
-from bot.actions import ValueStore
 from bot.blocks import View
+from bot.buttons import ValueStore
 from bot.escape import terminal
 from bot.excerpt import ELLIPSIS, SLACK_COST, cost, passage_parts, plain_markdown, shorten
 from bot.text import answer_text

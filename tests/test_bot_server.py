@@ -13,11 +13,10 @@ import aiohttp
 
 from bot.cli import _run_http
 from bot.settings import Settings
+from bot.slack_fakes import MockSlack, command_body, sections, signed
 from bot_fakes import SPINNAKER, FakeRetriever
 from bot_harness import make_settings
 from index.errors import IndexMissingError
-from slack_mock import MockSlack
-from slack_payloads import command_body, sections, signed
 
 
 def free_port() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import subprocess
@@ -139,11 +138,6 @@ def test_the_real_entry_point_without_tokens_or_terminal_exits_2(tmp_path: Path)
 # -- .env.example and the variables the code reads -------------------------------------------
 
 ASSIGNMENT = re.compile(r"^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$")
-# Read through os.environ but not a user setting: index/embedding.py sets it for the tokenizers
-# library (setdefault), so nobody should have to document it.
-NOT_SETTINGS = {"TOKENIZERS_PARALLELISM"}
-# Reads whose variable name is a parameter: index.settings.setting(name, default) itself.
-UNRESOLVED_OK = {"config.py:name"}
 
 
 def documented() -> dict[str, tuple[bool, str]]:
@@ -156,66 +150,14 @@ def documented() -> dict[str, tuple[bool, str]]:
     return out
 
 
-def _module_constants(tree: ast.Module) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else \
-            [node.target] if isinstance(node, ast.AnnAssign) else []
-        value = getattr(node, "value", None)
-        if isinstance(value, ast.Constant) and isinstance(value.value, str):
-            out.update({t.id: value.value for t in targets if isinstance(t, ast.Name)})
-    return out
-
-
-def _is_environ(node: ast.AST) -> bool:
-    return (isinstance(node, ast.Attribute) and node.attr == "environ"
-            and isinstance(node.value, ast.Name) and node.value.id == "os")
-
-
-def _env_key(node: ast.AST) -> ast.expr | None:
-    """The variable-name argument of os.environ.get/[]/setdefault/pop, os.getenv, setting()."""
-    if isinstance(node, ast.Subscript) and _is_environ(node.value):
-        return node.slice
-    if not isinstance(node, ast.Call) or not node.args:
-        return None
-    func = node.func
-    if isinstance(func, ast.Attribute) and func.attr in {"get", "setdefault", "pop"} \
-            and _is_environ(func.value):
-        return node.args[0]
-    if isinstance(func, ast.Attribute) and func.attr == "getenv":
-        return node.args[0]
-    if isinstance(func, ast.Name) and func.id in {"getenv", "setting"}:
-        return node.args[0]
-    return None
-
-
-def direct_env_reads() -> tuple[set[str], set[str]]:
-    """Variables index/ and bot/ read through os.environ, and the reads it cannot name."""
-    names: set[str] = set()
-    unresolved: set[str] = set()
-    for path in sorted((ROOT / "index").glob("*.py")) + sorted((ROOT / "bot").glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        constants = _module_constants(tree)
-        for node in ast.walk(tree):
-            key = _env_key(node)
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                names.add(key.value)
-            elif isinstance(key, ast.Name) and key.id in constants:
-                names.add(constants[key.id])
-            elif key is not None:
-                unresolved.add(f"{path.name}:{ast.unparse(key)}")
-    return names, unresolved
-
-
-def test_env_example_documents_every_setting_with_its_default(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_example_documents_every_setting_with_its_default() -> None:
+    """Every setting is a field of Settings (the index's settings included: there is one
+    settings path), and .env.example shows each with a comment above it and its default."""
     docs = documented()
-    direct, unresolved = direct_env_reads()
-    assert unresolved <= UNRESOLVED_OK, unresolved
-    assert {"INDEX_DIR", "KUBECON_MODEL_CACHE", "EMBEDDING_THREADS"} <= direct   # the scan works
     fields = {name.upper() for name in Settings.model_fields}
-    assert set(docs) == fields | (direct - NOT_SETTINGS)
-    assert {name for name, (commented, _) in docs.items() if not commented} >= fields
+    assert {"INDEX_DIR", "KUBECON_MODEL_CACHE", "EMBEDDING_THREADS", "SLACK_BOT_TOKEN"} <= fields
+    assert set(docs) == fields
+    assert not any(commented for commented, _ in docs.values())
     lines = ENV_EXAMPLE.read_text().splitlines()
     for i, line in enumerate(lines):
         if ASSIGNMENT.match(line):
@@ -223,9 +165,13 @@ def test_env_example_documents_every_setting_with_its_default(
             assert above.startswith("#") and not ASSIGNMENT.match(above), f"{line} has no comment above it"
     from_file = Settings(_env_file=ENV_EXAMPLE)  # type: ignore[call-arg]
     assert from_file == settings()
-    from index.model.e5model import CACHE_ENV_VAR, default_cache_dir
-    monkeypatch.delenv(CACHE_ENV_VAR, raising=False)
-    assert Path(docs[CACHE_ENV_VAR][1]).expanduser() == default_cache_dir()
+    assert from_file.model_cache == Path.home() / ".cache" / "kubecon-bot" / "models"
+
+
+def test_the_bot_settings_extend_the_index_settings() -> None:
+    from index.settings import IndexSettings
+    assert issubclass(Settings, IndexSettings)
+    assert set(IndexSettings.model_fields) < set(Settings.model_fields)
 
 
 # -- empty values count as unset --------------------------------------------------------------
@@ -256,13 +202,12 @@ def test_an_empty_environment_variable_leaves_the_dotenv_value(tmp_path: Path,
 
 
 def _index_defaults() -> dict[str, object]:
-    from index import settings as config
-    from index.model.e5model import default_cache_dir
-    from index.model.encoders import default_backend
-    return {"index_dir": config.default_index_dir(), "corpus_dir": config.default_corpus_dir(),
-            "embedding_model": config.default_model(),
-            "catalog_results": config.default_catalog_results(),
-            "model_cache": default_cache_dir(), "embedding_backend": default_backend()}
+    from index.settings import load_index_settings
+    s = load_index_settings(_env_file=None)
+    return {"index_dir": s.index_dir, "corpus_dir": s.corpus_dir,
+            "embedding_model": s.embedding_model, "catalog_results": s.catalog_results,
+            "model_cache": s.model_cache, "embedding_backend": s.backend,
+            "embedding_threads": s.embedding_threads}
 
 
 def test_index_commands_treat_empty_settings_as_unset_like_the_bot(
@@ -275,6 +220,9 @@ def test_index_commands_treat_empty_settings_as_unset_like_the_bot(
         monkeypatch.setenv(name, "")
     blank = _index_defaults()
     assert blank == unset
+    for name in ("EMBEDDING_BACKEND", "EMBEDDING_THREADS", "CATALOG_RESULTS", "INDEX_DIR"):
+        monkeypatch.setenv(name, "  ")              # whitespace only counts as unset too
+    assert _index_defaults() == unset
     for field in ("index_dir", "corpus_dir", "embedding_model", "catalog_results"):
         assert blank[field] == Settings.model_fields[field].default, field
 

@@ -12,10 +12,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import create_app
 from bot.server import socket_handler
+from bot.slack_fakes import (CHANNEL, MockSlack, command_payload, event_payload, mention,
+                             sections)
 from bot_fakes import SPINNAKER, FakeRetriever
 from bot_harness import BOT_TOKEN, make_settings
-from slack_mock import MockSlack
-from slack_payloads import CHANNEL, command_payload, event_payload, mention, sections
 
 APP_TOKEN = "xapp-1-A0000001-0000-test"
 QUESTION = "what did Netflix say about Spinnaker"

@@ -148,7 +148,7 @@ def test_killing_the_build_at_any_moment_leaves_a_loadable_index(tmp_path, corpu
     proc.wait()
     stored = load_index(out)          # whatever moment it died, an index loads
     assert len(stored.chunks) >= old_chunks          # the old index, or the complete new one
-    assert stored.vectors.shape[0] == len(stored.chunks)
+    assert stored.dense.vectors.shape[0] == len(stored.chunks)
     assert stored.manifest["counts"]["chunks"] == len(stored.chunks)
 
 
@@ -166,14 +166,14 @@ STAGE_SCRIPT = textwrap.dedent("""
                 marker.touch()
                 time.sleep(60)
             return super().embed_documents(texts, progress)
-    swap = index.search.store.swap_into_place
+    swap = index.search.store.replace_dir
     def slow_swap(new, out):
         # the new index is complete in its temporary folder, not yet in place
         if {stage!r} == "swap":
             marker.touch()
             time.sleep(60)
         swap(new, out)
-    index.search.store.swap_into_place = slow_swap
+    index.search.store.replace_dir = slow_swap
     build_index(Path({corpus!r}), Path({out!r}), Slow("slow"), catalog=False,
                 show_progress=False, log=lambda m: None)
 """)

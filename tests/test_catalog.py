@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from index.catalog.entries import (CatalogEntry, CatalogError, MatchReport, attach_catalog,
-                           load_catalog, match_talks)
-from index.notes.corpus import read_corpus
-from index.catalog.matching import clean_title, title_score, video_id
+from index.catalog.attach import attach_catalog
+from index.catalog.entries import CatalogEntry, CatalogError, load_catalog
+from index.catalog.matching import match_talks
+from index.catalog.report import MatchReport
+from index.catalog.titles import clean_title, title_score, video_id
 from index.models import Link, Talk
+from index.notes.corpus import read_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "corpus" / "catalog"
@@ -189,7 +191,7 @@ def test_french_label_headings_alone_never_link_wrongly(note_talks, entries, pai
 
 
 def test_title_score_survives_typos_prefixes_and_suffixes(entries):
-    from index.catalog.matching import Weights, content, words
+    from index.catalog.titles import Weights, content, words
     weight = Weights([content(words(clean_title(e.title))) for e in entries])
     assert title_score("EBF Superpowers", "eBPF Superpowers", weight) >= 0.9
     assert title_score("Reveal your deepes metrics", "Reveal Your Deepest Kubernetes Metrics",

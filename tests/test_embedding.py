@@ -1,5 +1,5 @@
-"""Tests for index/embedding.py: choosing the backend, and the int8 ONNX export of the real model
-against sentence-transformers running the same model with torch."""
+"""Tests for index/model/encoders.py and onnx_export.py: choosing the backend, and the int8 ONNX
+export of the real model against sentence-transformers running the same model with torch."""
 
 from __future__ import annotations
 
@@ -13,21 +13,30 @@ from typing import Any
 
 import numpy as np
 import pytest
-
-from index.model import encoders as embedding
-from index.errors import SettingError
-from index.model.encoders import (
-    ONNX_INT8,
-    OnnxEncoder,
-    SentenceTransformerEncoder,
-    _st_spec,
-    ensure_onnx_int8,
-    make_encoder,
-    onnx_folder,
-    token_batches,
-)
 from hypothesis import given
 from hypothesis import strategies as st
+
+from index.errors import SettingError
+from index.model import onnx_export
+from index.model.encoders import (
+    Encoder,
+    OnnxEncoder,
+    SentenceTransformerEncoder,
+    make_encoder,
+    token_batches,
+)
+from index.model.onnx_export import ensure_onnx_int8, onnx_folder, st_spec
+from index.settings import DEFAULT_BACKEND, ONNX_INT8, load_index_settings
+
+
+def encoder_from_env(name: str) -> Encoder:
+    """The encoder the index commands make: the settings read once, their values passed down."""
+    s = load_index_settings()
+    return make_encoder(name, s.embedding_backend, s.embedding_threads)
+
+
+def threads_from_env() -> int:
+    return load_index_settings().embedding_threads
 
 
 def st_folder(root: Path, modules: list[str], pooling: str = "mean") -> Path:
@@ -50,7 +59,7 @@ def st_folder(root: Path, modules: list[str], pooling: str = "mean") -> Path:
 
 
 def test_spec_of_a_supported_folder(tmp_path: Path) -> None:
-    spec = _st_spec(st_folder(tmp_path, ["Transformer", "Pooling", "Normalize"]))
+    spec = st_spec(st_folder(tmp_path, ["Transformer", "Pooling", "Normalize"]))
     assert (spec["pooling"], spec["normalize"], spec["dim"], spec["heads"]) == ("mean", True, 8, 2)
     assert spec["prompts"] == {"query": "query: ", "passage": "passage: "}
 
@@ -63,37 +72,38 @@ def test_spec_of_a_supported_folder(tmp_path: Path) -> None:
 def test_spec_rejects_what_the_export_cannot_reproduce(tmp_path: Path, modules: list[str],
                                                        pooling: str, needle: str) -> None:
     with pytest.raises(ValueError, match=f"{needle} .* not supported by the onnx-int8 backend"):
-        _st_spec(st_folder(tmp_path, modules, pooling))
+        st_spec(st_folder(tmp_path, modules, pooling))
 
 
 def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("EMBEDDING_BACKEND", raising=False)
-    assert embedding.DEFAULT_BACKEND == ONNX_INT8
-    default = make_encoder("some-model")
+    assert DEFAULT_BACKEND == ONNX_INT8
+    default = encoder_from_env("some-model")
     assert isinstance(default, OnnxEncoder) and not default.strict   # may fall back to torch
     assert isinstance(make_encoder("some-model", "torch"), SentenceTransformerEncoder)
     monkeypatch.setenv("EMBEDDING_BACKEND", "torch")
-    assert isinstance(make_encoder("some-model"), SentenceTransformerEncoder)
+    assert isinstance(encoder_from_env("some-model"), SentenceTransformerEncoder)
     monkeypatch.setenv("EMBEDDING_BACKEND", "onnx-int8")
-    assert make_encoder("some-model").strict     # asked for: no silent fallback
+    assert encoder_from_env("some-model").strict     # asked for: no silent fallback
     monkeypatch.setenv("EMBEDDING_BACKEND", "cuda")
     with pytest.raises(ValueError, match="EMBEDDING_BACKEND='cuda': choose one of torch, onnx-int8"):
-        make_encoder("some-model")
+        encoder_from_env("some-model")
 
 
 def test_embedding_threads_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("EMBEDDING_BACKEND", raising=False)
     monkeypatch.setenv("EMBEDDING_THREADS", "3")
-    assert OnnxEncoder("some-model").threads == 3
+    assert OnnxEncoder("some-model", threads=threads_from_env()).threads == 3
     monkeypatch.setenv("EMBEDDING_THREADS", " ")          # blank counts as unset
-    assert OnnxEncoder("some-model").threads == max(1, min(os.cpu_count() or 1, 4))
+    assert OnnxEncoder("some-model", threads=threads_from_env()).threads == max(
+        1, min(os.cpu_count() or 1, 4))
     assert OnnxEncoder("some-model", threads=1).threads == 1
     monkeypatch.setenv("EMBEDDING_THREADS", "four")
     with pytest.raises(SettingError, match="EMBEDDING_THREADS='four': use a whole number"):
-        make_encoder("some-model")
+        encoder_from_env("some-model")
     monkeypatch.setenv("EMBEDDING_THREADS", "")
     monkeypatch.setenv("EMBEDDING_BACKEND", "  ")         # blank: the default backend
-    default = make_encoder("some-model")
+    default = encoder_from_env("some-model")
     assert isinstance(default, OnnxEncoder) and not default.strict
 
 
@@ -117,7 +127,7 @@ def test_interrupted_export_leaves_nothing(tmp_path: Path, monkeypatch: pytest.M
         (out / "fused.onnx").write_bytes(b"half a model")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(embedding, "_export_int8", die_half_way)
+    monkeypatch.setattr(onnx_export, "_export_int8", die_half_way)
     with pytest.raises(KeyboardInterrupt):
         ensure_onnx_int8(folder)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
@@ -148,7 +158,7 @@ def test_export_noise_stays_out_of_the_users_terminal(caplog: pytest.LogCaptureF
     handlers, level = root.handlers[:], root.level
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        with embedding._quiet_third_parties():
+        with onnx_export._quiet_third_parties():
             logging.warning("Please consider to run pre-processing")
             warnings.warn("TracerWarning", UserWarning)
         assert seen == [] and caplog.records == []
@@ -179,10 +189,12 @@ def export_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The converted default model, linked into a fresh folder and exported there afresh, so the
     test runs the export code as it is now, not an export left in the user's cache; with what
     the export wrote to stderr."""
-    from index.model.e5model import DEFAULT_MODEL_NAME, resolve_model
+    from index.model.cache import resolve_model
+    from index.settings import DEFAULT_MODEL
     root = tmp_path_factory.mktemp("onnx")
     link = root / "multilingual-e5-small"
-    link.symlink_to(resolve_model(DEFAULT_MODEL_NAME), target_is_directory=True)
+    cache = load_index_settings().model_cache       # KUBECON_MODEL_CACHE, if set
+    link.symlink_to(resolve_model(DEFAULT_MODEL, cache), target_is_directory=True)
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         ensure_onnx_int8(link)

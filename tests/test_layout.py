@@ -8,6 +8,7 @@ then `bench` and `scripts`, which may use everything but the tests."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,14 @@ def test_the_checks_can_fail(tmp_path: Path) -> None:
     assert part_of("index.build") == "index.commands"
     assert "index.search" not in ALLOWED["index.notes"]
     assert imports_of(ROOT / "index" / "build.py")   # build uses notes, catalog, search
+
+
+def test_library_code_does_not_read_the_environment() -> None:
+    """Settings come from one place (index/settings.py, extended by bot/settings.py) and are
+    passed down; only pydantic-settings reads the environment. Setting a variable for a
+    library (TOKENIZERS_PARALLELISM) is not a read."""
+    reads = re.compile(r"os\.environ\s*\[|os\.environ\.get\(|os\.getenv\(|getenv\(")
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in sources("index", "bot")
+             for n, line in enumerate(p.read_text("utf-8").splitlines(), 1)
+             if reads.search(line)]
+    assert not found, found

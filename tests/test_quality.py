@@ -29,9 +29,10 @@ def real_notes_index_dir(tmp_path_factory, corpus_dir) -> Path:
     """The real corpus without catalog records, indexed with the real default model."""
     from index.build import build_index
     from index.settings import DEFAULT_MODEL
-    from index.model.encoders import make_encoder
+    from index.model.encoders import encoder_for
+    from index.settings import load_index_settings
     out = tmp_path_factory.mktemp("real-notes") / "index"
-    build_index(corpus_dir, out, make_encoder(DEFAULT_MODEL), catalog=False,
+    build_index(corpus_dir, out, encoder_for(load_index_settings(), DEFAULT_MODEL), catalog=False,
                 show_progress=False, log=lambda m: None)
     return out
 
@@ -154,7 +155,8 @@ def test_catalog_results_off_cite_no_catalog_only_talk(real_index_dir):
 def test_rebuilding_the_real_index_embeds_nothing(real_index_dir, corpus_dir):
     from index.build import build_index
     from index.settings import DEFAULT_MODEL
-    from index.model.encoders import make_encoder
-    report = build_index(corpus_dir, real_index_dir, make_encoder(DEFAULT_MODEL),
+    from index.model.encoders import encoder_for
+    from index.settings import load_index_settings
+    report = build_index(corpus_dir, real_index_dir, encoder_for(load_index_settings(), DEFAULT_MODEL),
                          show_progress=False, log=lambda m: None)
     assert report.embedded == 0 and report.reused > report.chunks

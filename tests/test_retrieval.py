@@ -113,12 +113,12 @@ def test_every_name_of_the_question_must_be_known_to_the_notes_typos_aside(fake_
     r = load_retriever(fake_index, "fake-encoder", encoder=FakeEncoder(), params=p)
     middling, weak_bm25 = (p.floor_dense + p.strong_dense) / 2, p.strong_bm25 - 1
     # The Danish note writes "Deutche Telekom": one letter away still counts as known.
-    assert r._known("Deutsche", "notes") and r._known("Telekom", "notes")
+    assert r.relevance.known("Deutsche", "notes") and r.relevance.known("Telekom", "notes")
     assert r.is_relevant("What platform did Deutsche Telekom build?", middling, weak_bm25)
     # "Apache" is in the notes, "Kafka" and "Strimzi" are not: the notes do not answer it.
-    assert r._known("Apache", "notes") and not r._known("Strimzi", "notes")
+    assert r.relevance.known("Apache", "notes") and not r.relevance.known("Strimzi", "notes")
     assert not r.is_relevant("How do I run Apache Kafka with Strimzi?", middling, weak_bm25)
-    assert not r._known("Kafk", "notes")          # short names must match exactly
+    assert not r.relevance.known("Kafk", "notes")          # short names must match exactly
     # strong matches decide on their own, names or not
     assert r.is_relevant("How do I run Apache Kafka with Strimzi?", p.strong_dense, weak_bm25)
 

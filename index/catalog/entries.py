@@ -1,27 +1,19 @@
-"""The official talk catalog (corpus/catalog/): loading it and joining it with the notes' talks.
+"""The official talk catalog (corpus/catalog/): its entries and loading them.
 
 `load_catalog(dir)` reads every `*.jsonl` and `*.csv` file of the folder (format in
-corpus/catalog/README.md). `attach_catalog(talks, entries)` returns the notes' talks enriched
-with their official title, recording and other links, followed by one talk without notes per
-catalog entry that no note covers, and the `MatchReport` that says which went where.
+corpus/catalog/README.md); `attach.py` joins the entries with the notes' talks.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import KubeconBotError
-from ..notes.markdown import ascii_slug
-from .matching import (THRESHOLD, Candidate, Match, MatchReport, Miss, match_talks,
-                       video_id)
-from ..models import Link, Talk
-
-__all__ = ["CatalogEntry", "CatalogError", "Candidate", "Match", "MatchReport", "Miss",
-           "attach_catalog", "catalog_talk", "load_catalog", "match_talks"]
+from ..models import Link
 
 FIELDS = ("title", "speakers", "companies", "event", "year", "kind", "video", "slides",
           "schedule", "conference", "city", "level", "title_zh", "video_cn", "source")
@@ -150,62 +142,3 @@ def _entry(row: dict[str, Any], path: Path, line: int) -> CatalogEntry:
         schedule=text["schedule"], conference=text["conference"], city=text["city"],
         source=text["source"] or f"{path.name}:{line}", level=text["level"],
         title_zh=text["title_zh"], video_cn=text["video_cn"])
-
-
-def _same_link(a: str, b: str) -> bool:
-    va, vb = video_id(a), video_id(b)
-    if va or vb:
-        return va == vb
-    return a.rstrip("/").lower().replace("http://", "https://") == \
-        b.rstrip("/").lower().replace("http://", "https://")
-
-
-def merge_links(own: tuple[Link, ...], extra: tuple[Link, ...]) -> tuple[Link, ...]:
-    """The talk's own links, then the catalog's that are not already there."""
-    out = list(own)
-    for link in extra:
-        if not any(_same_link(link.url, have.url) for have in out):
-            out.append(link)
-    return tuple(out)
-
-
-def enrich(talk: Talk, entry: CatalogEntry) -> Talk:
-    """A notes talk with what its catalog entry adds; the note's own facts win."""
-    return replace(
-        talk, official_title=entry.title,
-        speakers=talk.speakers or entry.speakers,
-        companies=talk.companies or entry.companies,
-        level=talk.level or entry.level,
-        links=merge_links(talk.links, entry.links()))
-
-
-def catalog_talk(entry: CatalogEntry, talk_id: str) -> Talk:
-    """A talk no notes cover, as the catalog lists it."""
-    return Talk(
-        id=talk_id, title=entry.title, speakers=entry.speakers, companies=entry.companies,
-        kind=entry.kind, event=entry.event, conference=entry.conference, year=entry.year,
-        level=entry.level, body="", links=entry.links(), note=None, has_notes=False,
-        official_title=entry.title)
-
-
-def attach_catalog(talks: list[Talk], entries: list[CatalogEntry],
-                   include_catalog_only: bool = True, threshold: float = THRESHOLD
-                   ) -> tuple[list[Talk], MatchReport]:
-    """Notes talks enriched from their catalog entries, then one talk per entry no note covers."""
-    report = match_talks(talks, entries, threshold=threshold)
-    chosen = {m.talk_id: m.entry for m in report.matched}
-    out = [enrich(t, chosen[t.id]) if t.id in chosen else t for t in talks]
-    if include_catalog_only:
-        covered = {id(entry) for entry in chosen.values()}
-        seen = {t.id for t in talks}
-        for entry in entries:
-            if id(entry) in covered:
-                continue
-            base = f"{entry.event}/{ascii_slug(entry.title)}"
-            tid, n = base, 1
-            while tid in seen:
-                n += 1
-                tid = f"{base}-{n}"
-            seen.add(tid)
-            out.append(catalog_talk(entry, tid))
-    return out, report

@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .markdown import ascii_slug
 from ..models import Note, Problem
+from ..text import talk_id
 from .parsing import parse_file
 
 SKIP_NAMES = {"readme.md", "contributing.md", "license.md"}
@@ -63,12 +63,6 @@ def read_corpus(root: Path) -> Corpus:
             continue
         talks = []
         for talk in note.talks:
-            base = f"{note.meta.event}/{ascii_slug(talk.title)}"
-            tid, n = base, 1
-            while tid in seen:
-                n += 1
-                tid = f"{base}-{n}"
-            seen.add(tid)
-            talks.append(replace(talk, id=tid))
+            talks.append(replace(talk, id=talk_id(note.meta.event, talk.title, seen)))
         notes.append(replace(note, talks=tuple(talks)))
     return Corpus(root=root, notes=tuple(notes), problems=tuple(problems), hashes=hashes)

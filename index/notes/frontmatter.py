@@ -25,9 +25,9 @@ class Document:
     """A notes file split into front matter and body; body_line is the body's first line number."""
 
     meta: NoteMeta
-    body: str
+    body: str                       # the Markdown after the front matter
     body_line: int
-    problems: tuple[Problem, ...]
+    problems: tuple[Problem, ...]   # front matter problems (errors and warnings)
 
 
 def decode(path: str, data: bytes) -> tuple[str | None, list[Problem]]:
@@ -64,6 +64,34 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+class _Invalid:
+    """A front-matter value that cannot be used, and why."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _field_value(key: str, value: Any) -> Any:
+    """The clean value of one known, non-empty field, or _Invalid saying what is wrong."""
+    if key == "year":
+        if isinstance(value, bool) or not isinstance(value, int) and not (
+                isinstance(value, str) and value.strip().isdigit()):
+            return _Invalid(f"field 'year' must be a whole number like 2019, got {value!r}")
+        year = int(value)
+        if not 1990 <= year <= 2100:
+            return _Invalid(f"field 'year' must be a year between 1990 and 2100, got {year}")
+        return year
+    if key == "date":
+        text = _as_text(value)
+        if not DATE_RE.match(text):
+            return _Invalid(f"field 'date' must look like 2019-05-21 (or 2019-05), got {value!r}")
+        return text
+    if isinstance(value, (dict, list)):
+        return _Invalid(f"field '{key}' must be a single line of text, got a YAML "
+                        f"{'list' if isinstance(value, list) else 'mapping'}")
+    return _as_text(value).strip()
+
+
 def validate_meta(path: str, raw: Any, lines: list[str], first_line: int
                   ) -> tuple[dict[str, Any], list[Problem]]:
     """Check front matter fields and types; returns clean values and problems."""
@@ -82,31 +110,11 @@ def validate_meta(path: str, raw: Any, lines: list[str], first_line: int
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        if key == "year":
-            if isinstance(value, bool) or not isinstance(value, int) and not (
-                    isinstance(value, str) and value.strip().isdigit()):
-                problems.append(Problem(path, line, (
-                    f"field 'year' must be a whole number like 2019, got {value!r}")))
-                continue
-            year = int(value)
-            if not 1990 <= year <= 2100:
-                problems.append(Problem(path, line, (
-                    f"field 'year' must be a year between 1990 and 2100, got {year}")))
-                continue
-            clean[key] = year
-        elif key == "date":
-            text = _as_text(value)
-            if not DATE_RE.match(text):
-                problems.append(Problem(path, line, (
-                    f"field 'date' must look like 2019-05-21 (or 2019-05), got {value!r}")))
-                continue
-            clean[key] = text
-        elif isinstance(value, (dict, list)):
-            problems.append(Problem(path, line, (
-                f"field '{key}' must be a single line of text, got a YAML "
-                f"{'list' if isinstance(value, list) else 'mapping'}")))
+        checked = _field_value(key, value)
+        if isinstance(checked, _Invalid):
+            problems.append(Problem(path, line, checked.message))
         else:
-            clean[key] = _as_text(value).strip()
+            clean[key] = checked
     if "event" in clean and not EVENT_RE.match(clean["event"]):
         problems.append(Problem(path, where.get("event", first_line), (
             f"field 'event' must be a short id of lowercase letters, digits and '-', "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
@@ -95,10 +94,3 @@ def slugify(text: str) -> str:
     text = strip_markup(text).lower()
     text = "".join(ch for ch in text if ch.isalnum() or ch in " -_")
     return re.sub(r"\s", "-", text.strip())
-
-
-def ascii_slug(text: str, limit: int = 60) -> str:
-    """Short ASCII id fragment."""
-    norm = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
-    return slug[:limit].rstrip("-") or "talk"

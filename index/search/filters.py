@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
 
 from ..errors import QueryError
 from ..models import Filters, Talk
@@ -69,3 +73,47 @@ def talk_matches(talk: Talk, filters: Filters) -> bool:
     if filters.company and not any(_contains(c, filters.company) for c in talk.companies):
         return False
     return True
+
+
+# Fields of a talk that each kind of filter reads (see talk_matches).
+FILTER_FIELDS: dict[str, Callable[[Talk], Any]] = {
+    "year": lambda t: t.year,
+    "event": lambda t: (t.event, t.conference, t.note.city if t.note is not None else ""),
+    "speaker": lambda t: t.speakers,
+    "company": lambda t: t.companies,
+}
+
+
+class FilterMask:
+    """talk_matches for every talk as a boolean mask, evaluated once per distinct value of the
+    fields each filter reads (a few hundred events, not a million talks) and combined with AND."""
+
+    def __init__(self, talks: Sequence[Talk]) -> None:
+        self.talks = talks
+        self._groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _distinct(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """(one talk per distinct field value, each talk's value number), computed once."""
+        if kind not in self._groups:
+            field = FILTER_FIELDS[kind]
+            first: dict[Any, int] = {}
+            n = len(self.talks)
+            inverse = np.fromiter((first.setdefault(field(t), len(first)) for t in self.talks),
+                                  dtype=np.int64, count=n)
+            reps = np.zeros(len(first), dtype=np.int64)
+            reps[inverse[::-1]] = np.arange(n)[::-1]
+            self._groups[kind] = (reps, inverse)
+        return self._groups[kind]
+
+    def __call__(self, filters: Filters) -> np.ndarray:
+        mask = np.ones(len(self.talks), dtype=bool)
+        for kind in FILTER_FIELDS:
+            value = getattr(filters, kind)
+            if not value:
+                continue
+            reps, inverse = self._distinct(kind)
+            only = Filters(**{kind: value})
+            matches = np.fromiter((talk_matches(self.talks[r], only) for r in reps.tolist()),
+                                  dtype=bool, count=len(reps))
+            mask &= matches[inverse]
+        return mask

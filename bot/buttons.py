@@ -1,4 +1,6 @@
-"""Button action ids and the values they carry (inline JSON, or a key into a short-lived cache)."""
+"""Button action ids and the values they carry (inline JSON, or a key into a short-lived cache).
+
+`bot.blocks` puts the buttons in a message; `bot.listeners.actions` handles their clicks."""
 
 from __future__ import annotations
 

@@ -1,0 +1,86 @@
+"""The answer use case: a question (or a request for help) in, one message sent, one log line.
+
+Every listener that answers (the command, mentions, DMs, "Share", "More results") calls
+`Answerer.reply` with a `Send` that says where the message goes; nothing here knows Slack's
+transport."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot import blocks
+from bot.blocks import Message, View
+from bot.buttons import ValueStore
+from bot.content import is_help
+from bot.logs import hash_user, log_answer, new_error_id
+from bot.search import Searcher
+from index.errors import QueryError
+
+# The logger name from before the listeners were split up: operators' log searches use it.
+logger = logging.getLogger("bot.listeners")
+
+Send = Callable[[Message], Awaitable[Any]]
+
+
+async def apologise(send: Send, where: str) -> str:
+    """Log the current exception under a new error id and tell the user that id."""
+    error_id = new_error_id()
+    logger.exception("error_id=%s: failed while handling %s", error_id, where,
+                     extra={"error_id": error_id})
+    try:
+        await send(blocks.apology_message(error_id))
+    except Exception:
+        logger.exception("error_id=%s: could not send the apology either", error_id,
+                         extra={"error_id": error_id})
+    return error_id
+
+
+@dataclass
+class Answerer:
+    """What answering needs; built once by create_app.
+
+    `command` is the slash command the messages suggest, `values` packs (and, for the button
+    listeners, unpacks) button values, `salt` keys the hashed user ids in the logs."""
+
+    command: str
+    searcher: Searcher
+    values: ValueStore
+    salt: str = ""
+
+    def user_hash(self, user: str) -> str:
+        return hash_user(user, self.salt)
+
+    async def reply(self, *, question: str, offset: int, user: str, surface: str, view: View,
+                    send: Send, send_error: Send | None = None) -> bool:
+        """Answer one question (or show help) and log one line; True when the answer was sent."""
+        start = time.perf_counter()
+        user_hash = self.user_hash(user)
+
+        def elapsed() -> int:
+            return round((time.perf_counter() - start) * 1000)
+
+        try:
+            if is_help(question):
+                await send(blocks.help_message(self.command))
+                return True
+            try:
+                answer = await self.searcher.search(question, offset)
+            except QueryError as exc:
+                await (send_error or send)(blocks.problem_message(str(exc), self.command))
+                log_answer(user=user_hash, surface=surface, latency_ms=elapsed(), talks=(),
+                           offset=offset, outcome="rejected")
+                return False
+            await send(blocks.answer_message(answer, view, self.values.pack))
+            log_answer(user=user_hash, surface=surface, latency_ms=elapsed(),
+                       talks=[r.talk.id for r in answer.results], offset=offset,
+                       outcome="answered" if answer.results else "nothing_found")
+            return True
+        except Exception:
+            await apologise(send_error or send, surface)
+            log_answer(user=user_hash, surface=surface, latency_ms=elapsed(), talks=(),
+                       offset=offset, outcome="error")
+            return False

@@ -1,0 +1,27 @@
+"""Slack listeners, one module per kind, as in Slack's Bolt templates:
+
+- `commands`: the slash command;
+- `events`: mentions and direct messages;
+- `actions`: the answer's buttons ("Share in channel", "More results", the feedback votes);
+- `middleware`: what runs around them all (dropping Slack's redeliveries, logging errors).
+
+They only translate Slack's requests: answering is `bot.answering`, and `senders` says where
+a message goes. The button ids and values are in `bot.buttons`."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.answering import Answerer
+from bot.feedback import FeedbackLog
+from bot.listeners import actions, commands, events, middleware
+from bot.retries import SeenEvents
+
+
+def register_listeners(app: AsyncApp, answerer: Answerer, feedback: FeedbackLog,
+                       seen: SeenEvents) -> None:
+    """Attach the middleware and every listener to the app."""
+    middleware.register(app, seen)
+    commands.register(app, answerer)
+    events.register(app, answerer)
+    actions.register(app, answerer, feedback)

@@ -1,0 +1,118 @@
+"""Fusing dense and BM25 scores of chunks into a ranking of talks.
+
+fused = a*bm25/max_bm25 + (1-a)*dense_rescaled per chunk, where a = bm25_weight * (share of the
+question's terms the corpus knows), so a question in a language the notes are not written in
+leans on the embeddings. A talk scores its best chunk, plus a bonus from the similarity of the
+question to its header (title, speakers, company); talks known only from the catalog count less."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .dense import DenseIndex
+
+TALK_INDEX_FETCH_LIMIT = 4096   # beyond this many talk candidates, scan the allowed talks
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """Score fusion weights and the relevance floor, tuned on eval/dev_questions.yaml
+    (scripts/tune_fusion.py)."""
+
+    bm25_weight: float = 0.7
+    title_weight: float = 0.25   # bonus from the similarity of the question to the talk header
+    title_ref_rank: int = 20     # talk-header cosines are rescaled between this rank and the best
+    depth: int = 100             # candidates taken from each retriever
+    floor_dense: float = 0.79    # best cosine below this: nothing relevant
+    strong_dense: float = 0.88   # best cosine above this overrides the unknown-names check
+    strong_bm25: float = 3.0     # so does a best BM25 score above this
+    passages: int = 2            # passages per talk
+    relative_floor: float = 0.5  # talks scoring under this share of the best are left out
+    catalog_weight: float = 0.6  # talks known only from the catalog (a title, no notes) count less
+    catalog_floor_dense: float = 0.82  # a title alone must match closely: see relevance.py
+    catalog_bm25: float = 2.5    # ... and share a rare word with the question
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A talk with its fused score and its chunk rows, best first."""
+
+    talk: int
+    score: float
+    chunks: tuple[int, ...]
+
+
+def rescale(sims: np.ndarray, best: float, ref: float) -> np.ndarray:
+    """Cosines mapped so that `ref` is 0 and `best` is 1 (below `ref`: 0)."""
+    return np.clip((sims - ref) / max(best - ref, 1e-6), 0.0, None)
+
+
+def group_by_talk(rows: np.ndarray, fused: np.ndarray, chunk_talk: np.ndarray
+                  ) -> dict[int, list[tuple[float, int]]]:
+    """(score, chunk row) pairs per talk, in row order."""
+    by_talk: dict[int, list[tuple[float, int]]] = {}
+    for row, score in zip(rows.tolist(), fused.tolist()):
+        by_talk.setdefault(int(chunk_talk[row]), []).append((score, row))
+    return by_talk
+
+
+def rank_talks(by_talk: dict[int, list[tuple[float, int]]], bonus: Any,
+               has_notes: np.ndarray, catalog_weight: float) -> list[Ranked]:
+    """Talks by their best chunk's score plus their header bonus (None: no bonus), best first."""
+    ranked = []
+    for t, items in by_talk.items():
+        items.sort(reverse=True)
+        score = items[0][0] + (float(bonus[t]) if bonus is not None else 0.0)
+        if not has_notes[t]:
+            score *= catalog_weight
+        ranked.append(Ranked(t, score, tuple(row for _, row in items)))
+    ranked.sort(key=lambda r: (-r.score, r.talk))
+    return ranked
+
+
+def title_bonus(talks: DenseIndex, qvec: np.ndarray | None, allowed_talks: np.ndarray,
+                wanted: Iterable[int], params: FusionParams) -> Any:
+    """Bonus by talk (indexable by talk number) for the talks in `wanted` at least: the
+    question's cosine with each talk header, rescaled between the best allowed header and the
+    (title_ref_rank+1)-th best."""
+    if qvec is None or not len(talks):
+        return None
+    if talks.index is not None:
+        return _title_bonus_indexed(talks, qvec, allowed_talks, wanted, params)
+    sims = talks.scores(qvec)
+    allowed = sims[allowed_talks]
+    if not len(allowed):
+        return None
+    # The best and the (title_ref_rank+1)-th best allowed cosine, without sorting them all.
+    kth = min(params.title_ref_rank, len(allowed) - 1)
+    ref = -np.partition(-allowed, kth)[kth]
+    best = allowed.max()
+    return params.title_weight * rescale(sims, best, ref)
+
+
+def _title_bonus_indexed(talks: DenseIndex, qvec: np.ndarray, allowed_talks: np.ndarray,
+                         wanted: Iterable[int], params: FusionParams) -> Any:
+    """Many talks (a talk index exists beyond EXACT_LIMIT): the best and the reference header
+    cosines come from the talk index's candidates, re-scored exactly, instead of a scan of every
+    talk vector per query; with a narrow filter, the allowed talks' vectors are scanned."""
+    n_allowed = int(allowed_talks.sum())
+    if not n_allowed:
+        return None
+    kth = min(params.title_ref_rank, n_allowed - 1)
+    k = 2 * (kth + 1) * max(1, len(talks) // n_allowed)
+    ids = np.zeros(0, dtype=np.int64)
+    if k <= TALK_INDEX_FETCH_LIMIT:
+        ids, _ = talks.search(qvec, min(len(talks), k))
+        ids = np.sort(ids[ids >= 0])
+        ids = ids[allowed_talks[ids]]
+    if k > TALK_INDEX_FETCH_LIMIT or len(ids) <= kth:
+        ids = np.flatnonzero(allowed_talks)
+    top = -np.sort(-talks.scores(qvec, ids))
+    best, ref = top[0], top[min(kth, len(top) - 1)]
+    rows = np.sort(np.fromiter(wanted, dtype=np.int64))
+    values = params.title_weight * rescale(talks.scores(qvec, rows), best, ref)
+    return dict(zip(rows.tolist(), values.tolist()))

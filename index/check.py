@@ -32,8 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         doc = {
             "notes": [{"path": n.meta.path, "title": n.meta.title, "language": n.meta.language,
                        "talks": [{"title": t.title, "speakers": list(t.speakers),
-                                  "companies": list(t.companies), "kind": t.kind}
-                                 for t in n.talks]} for n in corpus.notes],
+                                  "companies": list(t.companies), "kind": t.kind,
+                                  "line": t.line} for t in n.talks],
+                       "lines": n.lines} for n in corpus.notes],
             "problems": [{"path": p.path, "line": p.line, "message": p.message}
                          for p in corpus.errors],
             "warnings": [{"path": p.path, "line": p.line, "message": p.message}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,12 +66,23 @@ class Talk:
     official_title: str = ""
 
     @property
+    def is_talk(self) -> bool:
+        """False for a note's own text (intro, travel, thanks), which is searchable but is
+        not a talk."""
+        return self.kind != "note_text"
+
+    @property
     def url(self) -> str:
-        """Deep link to the talk's section of the notes page (or its recording)."""
+        """Deep link to the talk's section of the notes page (or its recording). The anchor is
+        only added when the note's URL is the post itself: a site's home page (no path) has
+        no such section."""
         if self.note is None:
             return self.link("video")
         base = self.note.url
-        return f"{base}#{self.anchor}" if self.anchor and "#" not in base else base
+        path = re.sub(r"^https?://[^/]+", "", base.split("#")[0])
+        if self.anchor and "#" not in base and path.strip("/"):
+            return f"{base}#{self.anchor}"
+        return base
 
     def link(self, kind: str) -> str:
         for item in self.links:
@@ -116,9 +128,14 @@ class Problem:
 
 @dataclass(frozen=True)
 class Note:
+    """A notes file: its talks, its own text (intro, travel, thanks: Talk records of kind
+    note_text, searchable, never cited as talks) and where its lines went."""
+
     meta: NoteMeta
     talks: tuple[Talk, ...]
     warnings: tuple[Problem, ...] = ()
+    texts: tuple[Talk, ...] = ()
+    lines: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ GROUP_SPLIT_RE = re.compile(r"\s+(?:&|and|og|et|und)\s+")
 NOT_NAMES = {"a", "an", "the", "intro", "introduction", "deep", "dive", "update", "updates",
              "overview", "kubernetes", "cloud", "native", "project", "part", "day", "session",
              "keynote", "panel", "workshop", "tutorial", "how", "why", "what", "with", "for",
-             "your", "our", "my", "in", "on", "to", "from", "build", "secure", "apps", "new"}
+             "your", "our", "my", "in", "on", "to", "from", "build", "secure", "apps", "new",
+             "open", "source", "service", "mesh", "security", "logging", "monitoring"}
 NAME_TOKEN_RE = re.compile(r"^[A-ZÀ-ÞŁŚŻ][\w'’.\-]*$")
 
 
@@ -142,3 +143,24 @@ def split_names(text: str) -> tuple[str, ...]:
     """A `Speakers:` line: names separated by commas, '&' or 'and'."""
     parts = re.split(r"\s*(?:,|;|&|\band\b|\bog\b|\bet\b)\s*", text)
     return tuple(p.strip() for p in parts if p.strip())
+
+
+def speaker_first(text: str) -> Byline | None:
+    """`Cheryl Hung - Director of Ecosystem, CNCF`, `Dan Kohn - Exec Dir - CNCF`,
+    `Michelle Noorali, Sr S/w eng, Azure`, `Dan Kohn - Stitching things together`: a person's
+    name first, then their role and company (no title), or the talk's title. None when the
+    text does not start with a person's name followed by a separator."""
+    parts = re.split(r"\s+[-–—]\s+|\s*,\s+", text.strip(), maxsplit=1)
+    if len(parts) != 2 or not is_person(parts[0].strip()) or not parts[1].strip():
+        return None
+    name, rest = parts[0].strip(), parts[1].strip()
+    pieces = [p.strip() for p in re.split(r"\s+[-–—]\s+|\s*,\s+", rest) if p.strip()]
+    if ROLE_WORDS.search(rest) or all(len(p.split()) <= 4 for p in pieces):
+        people = split_people(f"{name}, {', '.join(pieces)}")
+        companies = people[1] if people is not None else (pieces[-1],)
+        if len(pieces) == 1 and not ROLE_WORDS.search(rest) and len(pieces[0].split()) > 2:
+            return Byline(title=rest, speakers=(name,))
+        return Byline(title="", speakers=(name,), companies=companies)
+    if "," in text.split(rest)[0]:          # `Name, long words`: not a byline
+        return None
+    return Byline(title=rest, speakers=(name,))

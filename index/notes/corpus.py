@@ -1,16 +1,26 @@
-"""Reading a whole corpus directory: every notes file, every problem, stable talk ids."""
+"""Reading a whole corpus directory: every notes file, every problem, stable talk ids.
+
+A notes file is one Markdown file with front matter. A folder of notes (one file per talk, or
+per day) may instead hold its front matter once, in a `notes.yaml` beside the files: every
+Markdown file below that folder shares it (a file's own front matter wins key by key), is read
+even when named README.md, and a file that holds a single talk needs no heading at all."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from ..models import Note, Problem
 from ..text import talk_id
+from .frontmatter import validate_meta
 from .parsing import parse_file
 
-SKIP_NAMES = {"readme.md", "contributing.md", "license.md"}
+SKIP_NAMES = {"readme.md", "contributing.md", "license.md", "changelog.md"}
+FOLDER_META = "notes.yaml"
 
 
 @dataclass(frozen=True)
@@ -33,36 +43,79 @@ class Corpus:
         return sum(len(n.talks) for n in self.notes)
 
 
-def note_files(root: Path) -> list[Path]:
-    """Markdown notes under root, skipping READMEs and folders starting with '.', '_' or 'catalog'."""
+def _skipped_folder(rel: Path) -> bool:
+    return any(part.startswith((".", "_")) or part == "catalog" for part in rel.parts[:-1])
+
+
+def notes_folders(root: Path) -> list[Path]:
+    """Folders of the corpus that hold a notes.yaml, outermost first."""
+    return sorted((p.parent for p in root.rglob(FOLDER_META)
+                   if not _skipped_folder(p.relative_to(root))), key=lambda p: len(p.parts))
+
+
+def note_files(root: Path, folders: list[Path] | None = None) -> list[Path]:
+    """Markdown notes under root: READMEs are skipped except inside a notes folder, and so are
+    folders starting with '.', '_' or named 'catalog'."""
+    folders = notes_folders(root) if folders is None else folders
     out = []
     for path in sorted(root.rglob("*.md")):
         rel = path.relative_to(root)
-        if path.name.lower() in SKIP_NAMES:
+        if _skipped_folder(rel):
             continue
-        if any(part.startswith((".", "_")) or part == "catalog" for part in rel.parts[:-1]):
+        if path.name.lower() in SKIP_NAMES and _folder_of(path, folders) is None:
             continue
         out.append(path)
     return out
+
+
+def _folder_of(path: Path, folders: list[Path]) -> Path | None:
+    """The innermost notes folder holding `path`."""
+    inside = [f for f in folders if f in path.parents]
+    return inside[-1] if inside else None
+
+
+def _folder_meta(folder: Path, root: Path) -> tuple[dict[str, Any], list[Problem]]:
+    """The checked front matter of a folder's notes.yaml."""
+    path = folder / FOLDER_META
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = 1 + (mark.line if mark is not None else 0)
+        return {}, [Problem(name, line, f"cannot read {FOLDER_META} ({exc.__class__.__name__}); "
+                                        "write one 'key: value' per line")]
+    return validate_meta(name, raw if raw is not None else {}, text.split("\n"), 1)
 
 
 def read_corpus(root: Path) -> Corpus:
     """Parse every notes file; talk ids are `<event>/<title slug>`, unique across the corpus."""
     if not root.is_dir():
         raise FileNotFoundError(f"corpus directory {root} does not exist")
-    notes: list[Note] = []
+    folders = notes_folders(root)
+    defaults: dict[Path, dict[str, Any]] = {}
     problems: list[Problem] = []
+    for folder in folders:
+        values, found = _folder_meta(folder, root)
+        defaults[folder] = values
+        problems.extend(found)
+    notes: list[Note] = []
     hashes: dict[str, str] = {}
     seen: set[str] = set()
-    for path in note_files(root):
-        display = str(path)
+    for path in note_files(root, folders):
+        folder = _folder_of(path, folders)
         hashes[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
-        note, found = parse_file(path, display)
+        note, found = parse_file(path, str(path), defaults.get(folder) if folder else None,
+                                 one_talk_per_file=folder is not None)
         problems.extend(found)
         if note is None:
             continue
-        talks = []
-        for talk in note.talks:
-            talks.append(replace(talk, id=talk_id(note.meta.event, talk.title, seen)))
-        notes.append(replace(note, talks=tuple(talks)))
+        talks = tuple(replace(t, id=talk_id(note.meta.event, t.title, seen)) for t in note.talks)
+        texts = tuple(replace(t, id=talk_id(note.meta.event, f"notes-{t.title}", seen))
+                      for t in note.texts)
+        notes.append(replace(note, talks=talks, texts=texts))
+    for folder in folders:
+        hashes[str((folder / FOLDER_META).relative_to(root))] = hashlib.sha256(
+            (folder / FOLDER_META).read_bytes()).hexdigest()
     return Corpus(root=root, notes=tuple(notes), problems=tuple(problems), hashes=hashes)

@@ -92,9 +92,11 @@ def _field_value(key: str, value: Any) -> Any:
     return _as_text(value).strip()
 
 
-def validate_meta(path: str, raw: Any, lines: list[str], first_line: int
-                  ) -> tuple[dict[str, Any], list[Problem]]:
-    """Check front matter fields and types; returns clean values and problems."""
+def validate_meta(path: str, raw: Any, lines: list[str], first_line: int,
+                  inherited: frozenset[str] = frozenset()) -> tuple[dict[str, Any], list[Problem]]:
+    """Check front matter fields and types; returns clean values and problems. Keys other than
+    ours (a blog's `tags`, `layout`, `draft`) are left alone; `inherited` keys come from the
+    folder's notes.yaml and need not be repeated."""
     if not isinstance(raw, dict):
         return {}, [Problem(path, first_line, (
             "front matter must be a YAML mapping of 'key: value' lines "
@@ -105,8 +107,6 @@ def validate_meta(path: str, raw: Any, lines: list[str], first_line: int
     for key, value in raw.items():
         line = where.get(str(key), first_line)
         if key not in FIELDS:
-            problems.append(Problem(path, line, (
-                f"unknown field '{key}' in front matter; allowed fields: {', '.join(FIELDS)}")))
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
@@ -126,7 +126,7 @@ def validate_meta(path: str, raw: Any, lines: list[str], first_line: int
     if "url" in clean and not re.match(r"^https?://", clean["url"]):
         problems.append(Problem(path, where.get("url", first_line), (
             f"field 'url' must start with http:// or https://, got {clean['url']!r}")))
-    missing = [k for k in REQUIRED if k not in clean and k not in
+    missing = [k for k in REQUIRED if k not in clean and k not in inherited and k not in
                {p.message.split("'")[1] for p in problems if p.message.startswith("field '")}]
     if missing:
         problems.append(Problem(path, first_line, (
@@ -150,8 +150,11 @@ def derive_meta(path: Path, body: str) -> dict[str, Any]:
             "event": event, "city": "", "year": year, "date": "", "language": "en"}
 
 
-def read_document(path: Path, display: str | None = None) -> Document:
-    """Read a notes file: front matter checked, body returned with its first line number."""
+def read_document(path: Path, display: str | None = None,
+                  defaults: dict[str, Any] | None = None) -> Document:
+    """Read a notes file: front matter checked, body returned with its first line number.
+    `defaults`: the checked front matter of the folder's notes.yaml, which the file's own
+    front matter overrides key by key."""
     name = display or str(path)
     try:
         data = path.read_bytes()
@@ -161,6 +164,8 @@ def read_document(path: Path, display: str | None = None) -> Document:
     if text is None:
         return Document(_empty_meta(name), "", 1, tuple(problems))
     lines = text.split("\n")
+    if lines[0].strip() != "---" and defaults:
+        return Document(_meta(name, {**derive_meta(path, text), **defaults}), text, 1, ())
     if lines[0].strip() != "---":
         values = derive_meta(path, text)
         warn = Problem(name, 1, (
@@ -183,8 +188,9 @@ def read_document(path: Path, display: str | None = None) -> Document:
         return Document(_empty_meta(name), "", 1, (Problem(name, line, (
             f"front matter is not valid YAML ({reason}); write one 'key: value' per line "
             "and quote values that contain ': '")),))
-    values, problems = validate_meta(name, raw if raw is not None else {}, fm_lines, 2)
-    merged = {**derive_meta(path, "\n".join(lines[end + 1:])), **values}
+    values, problems = validate_meta(name, raw if raw is not None else {}, fm_lines, 2,
+                                     frozenset(defaults or ()))
+    merged = {**derive_meta(path, "\n".join(lines[end + 1:])), **(defaults or {}), **values}
     return Document(_meta(name, merged), "\n".join(lines[end + 1:]), end + 2, tuple(problems))
 
 

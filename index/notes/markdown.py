@@ -1,87 +1,184 @@
-"""Small Markdown helpers: headings, links, markup stripping and anchors."""
+"""Markdown read with a CommonMark parser (markdown-it-py), keeping source lines.
+
+`parse_blocks` turns a note's body into its top-level blocks (headings, paragraphs, lists with
+their items, code, HTML, tables, quotes), each with its line range in the body, so that talks,
+errors and chunks point back to the author's lines. ATX and setext headings, reference links
+(`[title][5]`), HTML blocks and fenced code (whose `# comments` are not headings) come out as
+CommonMark reads them. The helpers below give a block's plain text and its links."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
-FENCE_RE = re.compile(r"^\s*(```|~~~)")
-LINK_RE = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-AUTOLINK_RE = re.compile(r"<(https?://[^>\s]+)>")
-BARE_URL_RE = re.compile(r"(?<![(\[<\"'])\bhttps?://[^\s)\]>]+")
-EMPH_RE = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
-HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+from markdown_it import MarkdownIt
+
+HTML_TAG_RE = re.compile(r"<[^>]+>")
+SHORTCODE_RE = re.compile(r"\{\{[<%].*?[%>]\}\}")      # Hugo shortcodes: {{< figure ... >}}
 
 
 @dataclass(frozen=True)
-class Heading:
-    level: int
-    text: str      # raw heading text (Markdown)
-    line: int      # 1-based line in the file
-    index: int     # 0-based index into the body lines
+class Inline:
+    """A heading's or paragraph's inline content: the source, plain text and links."""
+
+    source: str                         # the Markdown as written
+    text: str                           # plain text: link labels kept, images and markup gone
+    links: tuple[tuple[str, str], ...]  # (label, url) of its links, reference links resolved
+    emphasis: bool = False              # the whole line is emphasised (`*...*`, `_..._`)
 
 
-def find_headings(lines: list[str], first_line: int) -> list[Heading]:
-    """ATX headings outside fenced code blocks."""
-    out: list[Heading] = []
-    fenced = False
-    for i, line in enumerate(lines):
-        if FENCE_RE.match(line):
-            fenced = not fenced
+@dataclass(frozen=True)
+class Item:
+    """A top-level list item: its first line's inline content and its line range."""
+
+    first: Inline
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Block:
+    """A top-level block of a note's body; lines are 0-based, `end` exclusive."""
+
+    kind: str            # heading, paragraph, list, code, html, table, quote, hr
+    start: int
+    end: int
+    level: int = 0       # heading level 1-6
+    inline: Inline | None = None      # headings and paragraphs
+    items: tuple[Item, ...] = ()      # lists
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+def parse_blocks(body: str) -> list[Block]:
+    """The top-level blocks of a Markdown body, in order, with their source lines."""
+    tokens = _parser().parse(body)
+    blocks: list[Block] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        close = _closing(tokens, i)
+        kind = _KINDS.get(tok.type)
+        if kind is not None and tok.map is not None:
+            start, end = tok.map
+            if kind == "heading":
+                blocks.append(Block(kind, start, end, int(tok.tag[1]), _inline(tokens[i + 1])))
+            elif kind == "paragraph":
+                blocks.append(Block(kind, start, end, inline=_inline(tokens[i + 1])))
+            elif kind == "list":
+                blocks.append(Block(kind, start, end, items=_items(tokens, i, close)))
+            else:
+                blocks.append(Block(kind, start, end))
+        i = close + 1
+    return blocks
+
+
+_KINDS = {"heading_open": "heading", "paragraph_open": "paragraph",
+          "bullet_list_open": "list", "ordered_list_open": "list", "fence": "code",
+          "code_block": "code", "html_block": "html", "table_open": "table",
+          "blockquote_open": "quote", "hr": "hr"}
+
+
+def _closing(tokens: list[Any], i: int) -> int:
+    """Index of the token closing tokens[i] (itself when it does not open anything)."""
+    if tokens[i].nesting != 1:
+        return i
+    depth = 0
+    for j in range(i, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _items(tokens: list[Any], start: int, close: int) -> tuple[Item, ...]:
+    level = tokens[start].level + 1
+    out = []
+    for j in range(start + 1, close):
+        tok = tokens[j]
+        if tok.type == "list_item_open" and tok.level == level and tok.map is not None:
+            first = next((tokens[k + 1] for k in range(j + 1, close)
+                          if tokens[k].type == "paragraph_open"), None)
+            inline = _inline(first) if first is not None and first.type == "inline" \
+                else Inline("", "", ())
+            out.append(Item(inline, tok.map[0], tok.map[1]))
+    return tuple(out)
+
+
+def _inline(tok: Any) -> Inline:
+    """Plain text and links of an inline token; only its first line for a paragraph's lead."""
+    text: list[str] = []
+    links: list[tuple[str, str]] = []
+    href, label = None, []
+    for child in tok.children or ():
+        if child.type == "link_open":
+            href, label = child.attrs.get("href", ""), []
+        elif child.type == "link_close":
+            links.append((" ".join("".join(label).split()), str(href)))
+            href = None
+        elif child.type in ("text", "code_inline"):
+            text.append(child.content)
+            if href is not None:
+                label.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            text.append("\n")
+        elif child.type == "html_inline":
             continue
-        if fenced:
-            continue
-        m = HEADING_RE.match(line)
-        if m:
-            out.append(Heading(len(m.group(1)), m.group(2).strip(), first_line + i, i))
-    return out
+    plain = SHORTCODE_RE.sub("", "".join(text))
+    return Inline(tok.content, plain.strip(), tuple(links), _all_emphasis(tok))
 
 
-def links_in(text: str) -> list[tuple[str, str]]:
-    """(label, url) pairs of the inline links, autolinks and bare URLs in text, images excluded."""
-    out: list[tuple[str, str]] = []
-    for m in LINK_RE.finditer(text):
-        if not m.group(1):
-            out.append((strip_markup(m.group(2)), m.group(3)))
-    rest = LINK_RE.sub(" ", text)
-    for m in AUTOLINK_RE.finditer(rest):
-        out.append((m.group(1), m.group(1)))
-    rest = AUTOLINK_RE.sub(" ", rest)
-    for m in BARE_URL_RE.finditer(rest):
-        url = m.group(0).rstrip(".,;:")
-        out.append((url, url))
-    return out
+def _all_emphasis(tok: Any) -> bool:
+    """Whether the first line is wholly emphasised (possibly inside a link): `_Keynote: ..._`."""
+    kids = [c for c in tok.children or () if c.type not in ("softbreak", "hardbreak")]
+    if not kids:
+        return False
+    inner = [c for c in kids if c.type not in ("link_open", "link_close")]
+    return bool(inner) and inner[0].type in ("em_open", "strong_open") and \
+        inner[-1].type in ("em_close", "strong_close")
 
 
-def strip_markup(text: str) -> str:
-    """Plain text of inline Markdown: links keep their label, images and emphasis go."""
-    text = HTML_COMMENT_RE.sub("", text)
-    text = LINK_RE.sub(lambda m: "" if m.group(1) else m.group(2), text)
-    text = AUTOLINK_RE.sub(r"\1", text)
-    for _ in range(2):
-        text = EMPH_RE.sub(r"\2", text)
-    text = re.sub(r"`([^`]*)`", r"\1", text)
-    return text.strip()
+def inline_of(markdown: str) -> Inline:
+    """Inline content of one line of Markdown (a heading's text, a byline)."""
+    tokens = _parser().parse(markdown.strip())
+    tok = next((t for t in tokens if t.type == "inline"), None)
+    return _inline(tok) if tok is not None else Inline(markdown, markdown.strip(), ())
 
 
 def plain_text(markdown: str) -> str:
-    """Markdown block text as plain lines (headings, list markers, tables flattened)."""
+    """Markdown as plain text: one line per paragraph line, heading or list item; paragraphs
+    separated by a blank line; link labels kept; images, HTML tags and shortcodes dropped."""
     out: list[str] = []
-    for line in markdown.split("\n"):
-        line = re.sub(r"^\s{0,3}#{1,6}\s+", "", line)
-        line = re.sub(r"^\s*>\s?", "", line)
-        line = re.sub(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*$", "", line)
-        line = strip_markup(line).replace(" | ", " ").strip(" |")
-        out.append(line)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+    for tok in _parser().parse(markdown):
+        if tok.type == "inline":
+            out.append(_inline(tok).text)
+        elif tok.type in ("fence", "code_block"):
+            out.append(tok.content.rstrip("\n"))
+        elif tok.type == "html_block":
+            out.append(HTML_TAG_RE.sub(" ", tok.content).strip())
+        if tok.type in ("heading_close", "fence", "code_block", "html_block", "table_close") \
+                or (tok.type == "paragraph_close" and not tok.hidden):
+            out.append("")
+    text = "\n".join(line.rstrip() for line in "\n".join(out).split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def strip_markup(text: str) -> str:
+    """Plain text of one line of inline Markdown."""
+    return " ".join(inline_of(text).text.split())
 
 
 def link_kind(url: str) -> str:
     u = url.lower()
-    if any(h in u for h in ("youtube.com/watch", "youtu.be/", "vimeo.com/", "youtube.com/live")):
+    if any(h in u for h in ("youtube.com/watch", "youtu.be/", "vimeo.com/", "youtube.com/live",
+                            "youtube.com/embed")):
         return "video"
-    if "sched.com" in u or "/schedule" in u:
+    if "sched.com" in u or "sched.co/" in u or "/schedule" in u:
         return "schedule"
     if any(h in u for h in ("slideshare.net", "speakerdeck.com", "docs.google.com/presentation")) \
             or u.endswith((".pdf", ".pptx", ".key")):

@@ -1,60 +1,43 @@
-"""Turning a notes file into a Note with its Talks: headings, bylines and metadata lines."""
+"""Turning a notes file into a Note: its talks (title, speakers, links, body) and its own text.
+
+`segments.py` decides which lines are talks; this module reads each talk's title and people
+from its heading, a byline under it, `Speakers:` lines or the list item or paragraph that names
+it, and keeps every other line of the note as the note's own text, so nothing is lost."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
-from .bylines import Byline, parse_byline, split_names
-from .frontmatter import Document, read_document
-from .markdown import Heading, find_headings, link_kind, links_in, slugify, strip_markup
 from ..models import Link, Note, NoteMeta, Problem, Talk
+from .bylines import Byline, parse_byline, speaker_first, split_names
+from .evidence import is_day, is_event_title, strip_prefix
+from .frontmatter import Document, read_document
+from .leading import leading_meta, people_list
+from .markdown import Block, Inline, link_kind, parse_blocks, slugify
+from .segments import Segment, segment_note
 
-DAY_RE = re.compile(
-    r"^\W*(?:"
-    r"(?:day|dag|jour|tag|d[ií]a|giorno)\s*#?\s*(?:\d+|zero|one|two|three|four|five|six|seven|"
-    r"en|et|to|tre|fire|fem|un|deux|trois|quatre|cinq)\b"
-    r"|(?:premier|première|deuxième|second|seconde|troisième|quatrième|cinquième|"
-    r"first|second|third|fourth|fifth|final|last)\s+(?:jour|day|dag)\b"
-    r"|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mandag|tirsdag|onsdag|"
-    r"torsdag|fredag|lørdag|søndag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b)",
-    re.I)
-META_RE = re.compile(
-    r"^\s*[*_]{0,2}(speakers?|company|companies|video|recording|slides|schedule|kind|talers?|"
-    r"intervenants?|orateurs?)[*_]{0,2}\s*:\s*[*_]{0,2}\s*(.+?)\s*$", re.I)
-META_KIND = {"speaker": "speakers", "speakers": "speakers", "talers": "speakers",
-             "taler": "speakers", "intervenant": "speakers", "intervenants": "speakers",
-             "orateur": "speakers", "orateurs": "speakers", "company": "companies",
-             "companies": "companies", "video": "video", "recording": "video",
-             "slides": "slides", "schedule": "schedule", "kind": "kind"}
 KINDS = ("talk", "keynote", "keynote_block", "panel", "workshop", "tutorial",
          "opening_remarks", "awards", "lightning_talk", "public_meeting")
 PREFIX_KINDS = {"keynote": "keynote", "tutorial": "tutorial", "workshop": "workshop",
                 "panel": "panel", "lightning talk": "lightning_talk"}
-EMPHASIS_LINE_RE = re.compile(r"^\s*\[?\s*([*_]{1,2})(.+?)\1\s*\]?(?:\([^)]*\))?\s*$")
+NOTE_TEXT = "note_text"      # the kind of a note's own text (not a talk)
 
 
-def is_day_heading(text: str) -> bool:
-    return bool(DAY_RE.match(strip_markup(text)))
+@dataclass(frozen=True)
+class LineCounts:
+    """Where a note's non-blank body lines went."""
 
+    content: int
+    in_talks: int
+    outside_talks: int     # the note's own text, and day/track headings the talks carry
+    dropped: int
 
-def talk_level(headings: list[Heading]) -> int | None:
-    """The heading level that holds talks: the most common level among leaf headings."""
-    if not headings:
-        return None
-    levels = [h.level for h in headings]
-    usable = [h for h in headings if h.level > 1] if any(lv > 1 for lv in levels) else headings
-    leaves: Counter[int] = Counter()
-    for i, h in enumerate(headings):
-        if h not in usable or is_day_heading(h.text):
-            continue
-        nxt = headings[i + 1] if i + 1 < len(headings) else None
-        if nxt is None or nxt.level <= h.level:
-            leaves[h.level] += 1
-    if not leaves:
-        return max(h.level for h in usable)
-    return max(leaves.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    def to_dict(self) -> dict[str, int]:
+        return {"content": self.content, "in_talks": self.in_talks,
+                "outside_talks": self.outside_talks, "dropped": self.dropped}
 
 
 def detect_kind(title: str, prefix: str, track: str, explicit: str = "") -> str:
@@ -78,175 +61,261 @@ def detect_kind(title: str, prefix: str, track: str, explicit: str = "") -> str:
     return "talk"
 
 
-def _section_lines(lines: list[str], start: int, end: int) -> list[str]:
-    return lines[start + 1:end]
-
-
-def _leading_meta(section: list[str]) -> tuple[dict[str, str], Byline | None, str, list[int]]:
-    """Metadata lines and an italic/keyword byline at the top of a talk section.
-
-    Returns (metadata, byline, byline raw line, indexes of consumed lines).
-    """
-    meta: dict[str, str] = {}
-    byline: Byline | None = None
-    raw = ""
-    used: list[int] = []
-    seen_text = 0
-    for i, line in enumerate(section):
-        if not line.strip():
-            continue
-        m = META_RE.match(line)
-        if m and not seen_text:
-            key = META_KIND[m.group(1).lower()]
-            meta[key] = (meta[key] + ", " if key in meta and key in ("speakers", "companies")
-                         else "") + m.group(2).strip()
-            used.append(i)
-            continue
-        if byline is None and seen_text < 3:
-            candidate = _byline_line(line)
-            if candidate is None and not seen_text and _own_paragraph(section, i):
-                candidate = _plain_byline_line(line)
-            if candidate is not None:
-                byline, raw = candidate, line
-                used.append(i)
-                continue
-        seen_text += 1
-        if seen_text >= 3 or i > 20:
-            break
-    return meta, byline, raw, used
-
-
-def _byline_line(line: str) -> Byline | None:
-    """A line that is a full byline: emphasised, or starting with 'Keynote:' and the like."""
-    text = line.strip()
-    m = EMPHASIS_LINE_RE.match(text)
-    inner = strip_markup(text)
-    if not (m or re.match(r"^(keynote|tutorial|workshop|panel)\s*:", inner, re.I)):
-        return None
-    if len(inner) > 400:
-        return None
-    byline = parse_byline(inner)
-    return byline if byline.speakers else None
-
-
-def _own_paragraph(section: list[str], i: int) -> bool:
-    return i + 1 >= len(section) or not section[i + 1].strip()
-
-
-def _plain_byline_line(line: str) -> Byline | None:
-    """The first paragraph under a heading, when it is one line reading `Title - Speaker, Company`.
-
-    Prose is told apart by its sentence punctuation and by list, quote and table markers.
-    """
-    text = line.strip()
-    if re.match(r"^(?:[-*+>|]|\d+[.)])\s", text) or re.search(r"[.!?:;,]$|\.\s+[A-Z]", text):
-        return None
-    inner = strip_markup(text)
-    if len(inner) > 300:
-        return None
-    byline = parse_byline(inner)
-    return byline if byline.speakers and byline.title else None
-
-
-def parse_document(doc: Document, source_id: str = "") -> Note:
-    """Talks of one notes file (front matter already read)."""
+def parse_document(doc: Document, one_talk_per_file: bool = False) -> Note:
+    """Talks and own text of one notes file (front matter already read)."""
     meta = doc.meta
     lines = doc.body.split("\n")
-    headings = find_headings(lines, doc.body_line)
-    level = talk_level(headings)
+    blocks = parse_blocks(doc.body)
+    index_file = Path(meta.path).stem.lower() in ("readme", "index", "_index")
+    segments = segment_note(blocks, lines, one_talk_per_file, index_file)
+    anchors = _anchors(blocks)
+    reader = _TalkReader(meta, lines, doc.body_line, anchors)
+    talks = [reader.talk(s) for s in segments if s.kind == "talk"]
+    texts = [reader.text(s) for s in segments if s.kind == "text"]
     problems = [p for p in doc.problems if p.severity == "warning"]
-    talks: list[Talk] = []
-    anchors: Counter[str] = Counter()
-    context: dict[int, str] = {}
-    i = 0
-    while i < len(headings):
-        h = headings[i]
-        anchor = _anchor(h.text, anchors)
-        context = {lv: t for lv, t in context.items() if lv < h.level}
-        nxt = headings[i + 1] if i + 1 < len(headings) else None
-        is_leaf = nxt is None or nxt.level <= h.level
-        byline_in_heading = parse_byline(strip_markup(h.text))
-        talkish = level is not None and (
-            h.level == level or (is_leaf and h.level > 1 and byline_in_heading.speakers))
-        if not talkish or is_day_heading(h.text):
-            context[h.level] = strip_markup(h.text)
-            i += 1
-            continue
-        # The talk's section runs to the next heading at its level or above.
-        j = i + 1
-        while j < len(headings) and headings[j].level > h.level:
-            j += 1
-        end = headings[j].index if j < len(headings) else len(lines)
-        talks.append(_make_talk(meta, h, lines, end, anchor, context, source_id))
-        for k in range(i + 1, j):
-            _anchor(headings[k].text, anchors)
-        i = j
-    if not talks:
+    counts = count_lines(lines, segments)
+    if counts.dropped:
         problems.append(Problem(meta.path, doc.body_line, (
-            "no talk headings found: give each talk its own heading ('### Talk title' or "
-            "'### Title - Speaker, Company') under day or track headings"), severity="warning"))
-    return Note(meta=meta, talks=tuple(talks), warnings=tuple(problems))
+            f"{counts.dropped} lines of text are in no talk and in no note text; they would "
+            f"not be searchable (please report this with the file)"), severity="warning"))
+    return Note(meta=meta, talks=tuple(_merge_repeats(talks)), warnings=tuple(problems),
+                texts=tuple(t for t in texts if t.body.strip()), lines=counts.to_dict())
 
 
-def _anchor(text: str, seen: Counter[str]) -> str:
-    base = slugify(text)
-    n = seen[base]
-    seen[base] += 1
-    return base if n == 0 else f"{base}-{n}"
+def count_lines(lines: list[str], segments: list[Segment]) -> LineCounts:
+    """Non-blank lines by where they ended: in a talk, outside (note text or a context heading
+    above talks), or nowhere (dropped: must be zero)."""
+    owner: dict[int, str] = {}
+    for seg in segments:
+        for i in range(seg.start, seg.end):
+            owner.setdefault(i, seg.kind)
+    talk_starts = [s.start for s in segments if s.kind == "talk"]
+    content = in_talks = outside = 0
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        content += 1
+        kind = owner.get(i)
+        if kind == "talk":
+            in_talks += 1
+        elif kind == "text" or (line.lstrip().startswith("#") and any(t > i for t in talk_starts)):
+            outside += 1
+        elif _is_setext_underline(line) and i > 0 and owner.get(i - 1) is None:
+            outside += 1
+    return LineCounts(content, in_talks, outside, content - in_talks - outside)
 
 
-def _make_talk(meta: NoteMeta, h: Heading, lines: list[str], end: int, anchor: str,
-               context: dict[int, str], source_id: str) -> Talk:
-    heading_plain = strip_markup(h.text)
-    section = _section_lines(lines, h.index, end)
-    fields, byline_below, byline_raw, used = _leading_meta(section)
-    head = parse_byline(heading_plain)
+def _is_setext_underline(line: str) -> bool:
+    return bool(re.match(r"^\s{0,3}(=+|-+)\s*$", line))
+
+
+def _anchors(blocks: list[Block]) -> dict[int, str]:
+    """GitHub/Hugo anchors of every heading by line: repeats get -1, -2, ..."""
+    seen: Counter[str] = Counter()
+    out: dict[int, str] = {}
+    for block in blocks:
+        if block.kind == "heading" and block.inline is not None:
+            base = slugify(block.inline.source)
+            n = seen[base]
+            seen[base] += 1
+            out[block.start] = base if n == 0 else f"{base}-{n}"
+    return out
+
+
+def _merge_repeats(talks: list[Talk]) -> list[Talk]:
+    """A talk written twice in one note (pasted twice, or continued under a second heading of
+    the same title) is one talk with both texts."""
+    out: list[Talk] = []
+    by_key: dict[tuple[str, tuple[str, ...], str, str], int] = {}
+    for talk in talks:
+        key = (talk.title.strip().lower(), tuple(s.lower() for s in talk.speakers), talk.day,
+               talk.track)
+        if key in by_key and talk.title.strip():
+            i = by_key[key]
+            first = out[i]
+            out[i] = Talk(**{**first.__dict__, "body": f"{first.body}\n\n{talk.body}".strip(),
+                             "links": tuple(dict.fromkeys(first.links + talk.links))})
+            continue
+        by_key[key] = len(out)
+        out.append(talk)
+    return out
+
+
+class _TalkReader:
+    """Builds Talks and note-text records from segments of one note."""
+
+    def __init__(self, meta: NoteMeta, lines: list[str], first_line: int,
+                 anchors: dict[int, str]) -> None:
+        self.meta = meta
+        self.lines = lines
+        self.first_line = first_line
+        self.anchors = anchors
+
+    def _anchor_for(self, line: int) -> str:
+        """The anchor of the heading at `line`, else of the nearest heading above it."""
+        above = [at for at in self.anchors if at <= line]
+        return self.anchors[max(above)] if above else ""
+
+    def talk(self, seg: Segment) -> Talk:
+        heading = seg.heading
+        start = heading.end if heading is not None and not seg.lead else seg.start
+        section = self.lines[start:seg.end]
+        if seg.lead is not None and not seg.title:       # a list item: skip its lead line
+            section = self.lines[seg.start + 1:seg.end]
+        fields, byline_below, byline_raw, used = leading_meta(section)
+        head = self._head(seg)
+        chosen, label = _choose(head, byline_below, fields, seg)
+        speakers, companies = _people(chosen, fields, section)
+        links = self._links(seg, fields, byline_raw)
+        day, track = _context(seg.context)
+        title = chosen.title or (head.title if head else "") or self._lead_text(seg) or \
+            self._file_title(seg)
+        body = "\n".join(ln for k, ln in enumerate(section) if k not in set(used)).strip()
+        if seg.lead is not None and not seg.title:
+            body = "\n".join(section).strip()
+        return Talk(
+            id="", title=title, speakers=speakers, companies=companies,
+            kind=detect_kind(title, chosen.prefix, track, fields.get("kind", "")),
+            event=self.meta.event, conference=self.meta.conference, year=self.meta.year,
+            day=day, track=track, label=label, level=chosen.level or (head.level if head else ""),
+            anchor=self._anchor_for(seg.start), line=self.first_line + seg.start, body=body,
+            links=tuple(links), note=self.meta)
+
+    def _head(self, seg: Segment) -> Byline | None:
+        """What the heading, list item or paragraph naming the talk says."""
+        if seg.title:
+            return Byline(title=seg.title)
+        if seg.video:
+            return Byline(title=self._lead_text(seg))
+        inline = seg.lead if seg.lead is not None else (
+            seg.heading.inline if seg.heading is not None else None)
+        if inline is None:
+            return None
+        return read_title(" ".join(inline.text.split()))
+
+    def _links(self, seg: Segment, fields: dict[str, str], byline_raw: str) -> list[Link]:
+        links: list[Link] = []
+        inline = seg.lead if seg.lead is not None else (
+            seg.heading.inline if seg.heading is not None else None)
+        pairs = list(inline.links) if inline is not None and not seg.title else []
+        if seg.video:
+            pairs = [("", seg.video)]
+        pairs += list(_inline_links(byline_raw))
+        for _, url in pairs:
+            kind = link_kind(url)
+            links.append(Link("video" if kind == "link" and seg.heading is not None and
+                              seg.lead is None and inline is not None and
+                              inline.source.lstrip().startswith("[") else kind, url))
+        for key in ("video", "slides", "schedule"):
+            if fields.get(key):
+                found = _inline_links(fields[key]) or [("", fields[key].strip())]
+                links += [Link(key, url) for _, url in found]
+        return list(dict.fromkeys(links))
+
+    def _lead_text(self, seg: Segment) -> str:
+        """What names a talk that has no title of its own: the heading or list item as
+        written (`Tom Wilkie, Founder Casual`), or a paragraph's words before the recording
+        link (`La conférence donnée par AWS`)."""
+        if seg.video and seg.lead is not None:
+            before = seg.lead.text.split("\n")[0]
+            label = next((lb for lb, url in seg.lead.links if url == seg.video), "")
+            cut = before.find(label) if label else -1
+            text = before[:cut] if cut > 0 else before
+            return " ".join(re.sub(r"[\s(\[:]+$", "", text).split()[:12])
+        inline = seg.lead if seg.lead is not None else (
+            seg.heading.inline if seg.heading is not None else None)
+        return " ".join(inline.text.split("\n")[0].split()) if inline is not None else ""
+
+    def _file_title(self, seg: Segment) -> str:
+        """A one-talk file without a heading: its file name, made readable."""
+        stem = Path(self.meta.path).stem
+        if stem.lower() in ("readme", "index") and seg.whole_file:
+            stem = Path(self.meta.path).parent.name
+        return re.sub(r"[-_]+", " ", stem).strip()
+
+    def text(self, seg: Segment) -> Talk:
+        """The note's own text (intro, travel, thanks...): searchable, never cited as a talk."""
+        title = " ".join(seg.heading.inline.text.split()) if seg.heading is not None and \
+            seg.heading.inline is not None else ""
+        day, track = _context(seg.context)
+        body = "\n".join(self.lines[seg.start:seg.end]).strip()
+        return Talk(id="", title=title or self.meta.title, speakers=(), companies=(),
+                    kind=NOTE_TEXT, event=self.meta.event, conference=self.meta.conference,
+                    year=self.meta.year, day=day, track=track,
+                    anchor=self._anchor_for(seg.start), line=self.first_line + seg.start,
+                    body=body, note=self.meta)
+
+
+def read_title(text: str) -> Byline:
+    """Title and people of a heading or a list item: `Talk 3:` prefixes dropped, `Title -
+    Speaker, Company` and `Speaker - Title` both understood."""
+    prefix, rest = strip_prefix(text)
+    head = parse_byline(rest)
+    if head.speakers:
+        return head
+    first = speaker_first(rest)
+    if first is not None:
+        return Byline(title=first.title, speakers=first.speakers, companies=first.companies,
+                      prefix=head.prefix or prefix)
+    return head
+
+
+def _choose(head: Byline | None, below: Byline | None, fields: dict[str, str],
+            seg: Segment) -> tuple[Byline, str]:
+    """The byline that names the talk, and the heading kept as a label when it differs."""
+    heading_text = " ".join(seg.heading.inline.text.split()) if seg.heading is not None and \
+        seg.heading.inline is not None else ""
+    head = head or Byline(title="")
     if head.speakers and "speakers" in fields:
-        # A `Speakers:` line decides whether what follows the heading's last dash is people.
-        listed = {n.lower() for n in split_names(strip_markup(fields["speakers"]))}
+        listed = {n.lower() for n in split_names(fields["speakers"])}
         if not {n.lower() for n in head.speakers} <= listed:
-            head = parse_byline(heading_plain, split_speakers=False)
-    label = ""
-    if byline_below is not None and not head.speakers:
-        chosen = byline_below
-        if chosen.title.strip().lower() != head.title.strip().lower():
-            label = heading_plain
-    else:
-        chosen = head
-    speakers = chosen.speakers
-    companies = chosen.companies
-    if "speakers" in fields:
-        speakers = split_names(strip_markup(fields["speakers"]))
-    if "companies" in fields:
-        companies = tuple(c.strip() for c in re.split(r"\s*[,;]\s*", strip_markup(fields["companies"])) if c.strip())
-    links: list[Link] = []
-    for label_text, url in links_in(h.text) + links_in(byline_raw):
-        kind = link_kind(url)
-        links.append(Link(kind if kind != "link" else "video" if h.text.startswith("[") else kind, url))
-    for key in ("video", "slides", "schedule"):
-        if key in fields:
-            for _, url in links_in(fields[key]) or [("", fields[key].strip())]:
-                links.append(Link(key, url))
-    links = list(dict.fromkeys(links))
-    day = next((t for lv, t in sorted(context.items()) if is_day_heading(t)), "")
-    tracks = [t for lv, t in sorted(context.items()) if not is_day_heading(t) and lv > 1]
-    track = tracks[-1] if tracks else ""
-    body_lines = [ln for k, ln in enumerate(section) if k not in set(used)]
-    title = chosen.title or heading_plain
-    return Talk(
-        id="", title=title, speakers=speakers, companies=companies,
-        kind=detect_kind(title, chosen.prefix, track, fields.get("kind", "")),
-        event=meta.event, conference=meta.conference, year=meta.year, day=day, track=track,
-        label=label, level=chosen.level or head.level, anchor=anchor, line=h.line,
-        body="\n".join(body_lines).strip(), links=tuple(links), note=meta,
-    )
+            head = parse_byline(strip_prefix(heading_text)[1], split_speakers=False)
+    if below is not None and not head.speakers:
+        label = heading_text if below.title.strip().lower() != head.title.strip().lower() else ""
+        return below, label
+    if seg.title and heading_text and seg.title.lower() != heading_text.lower() and \
+            seg.lead is None:
+        return head, heading_text
+    return head, ""
 
 
-def parse_file(path: Path, display: str | None = None) -> tuple[Note | None, list[Problem]]:
-    """A Note (None when the file has errors) and every problem found, warnings included."""
-    doc = read_document(path, display)
+def _people(chosen: Byline, fields: dict[str, str], section: list[str]
+            ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    speakers, companies = chosen.speakers, chosen.companies
+    if fields.get("speakers"):
+        speakers = split_names(fields["speakers"])
+    elif "speakers" in fields:           # `**Speakers**` over a list of `Name, Company`
+        speakers, listed = people_list(section)
+        companies = companies or listed
+    if fields.get("companies"):
+        companies = tuple(c.strip() for c in re.split(r"\s*[,;]\s*", fields["companies"])
+                          if c.strip())
+    return speakers, companies
+
+
+def _context(context: tuple[str, ...]) -> tuple[str, str]:
+    """(day, track) from the context headings above a talk."""
+    day = next((t for t in context if is_day(t)), "")
+    tracks = [t for t in context if not is_day(t) and not is_event_title(t)]
+    return day, tracks[-1] if tracks else ""
+
+
+def _inline_links(markdown: str) -> list[tuple[str, str]]:
+    from .markdown import inline_of
+    return list(inline_of(markdown).links) if markdown.strip() else []
+
+
+def parse_file(path: Path, display: str | None = None, defaults: dict[str, object] | None = None,
+               one_talk_per_file: bool = False) -> tuple[Note | None, list[Problem]]:
+    """A Note (None when the file has errors) and every problem found, warnings included.
+    `defaults`: front matter shared by a folder of notes (`notes.yaml`)."""
+    doc = read_document(path, display, defaults)
     errors = [p for p in doc.problems if p.severity == "error"]
     if errors:
         return None, list(doc.problems)
-    note = parse_document(doc)
+    note = parse_document(doc, one_talk_per_file)
     return note, list(note.warnings)
+
+
+__all__ = ["Inline", "LineCounts", "NOTE_TEXT", "count_lines", "detect_kind", "parse_document",
+           "parse_file", "read_title"]

@@ -68,13 +68,16 @@ def test_wrong_type_year(tmp_path):
                       "whole number like 2019, got 'twenty'")
 
 
-def test_unknown_field(tmp_path):
-    text = GOOD_FM.replace("language: en", "language: en\nvenue: Fira") + BODY
-    path = write(tmp_path, "a.md", text)
-    p = only_problem(path)
-    assert str(p) == (f"{path}:{line_of(text, 'venue: Fira')}: error: unknown field 'venue' in "
-                      "front matter; allowed fields: title, author, url, conference, event, city, "
-                      "year, date, language")
+def test_a_blogs_own_front_matter_keys_are_left_alone(tmp_path):
+    """Notes go in as their authors wrote them: Hugo's or Jekyll's keys (tags, layout, draft)
+    stay and are not errors; a misspelt key of ours still shows, as the key it leaves out."""
+    text = GOOD_FM.replace("language: en", "language: en\nvenue: Fira\ntags: [k8s]\nlayout: post") \
+        + BODY
+    note, problems = parse_file(write(tmp_path, "a.md", text))
+    assert problems == [] and note is not None and note.meta.language == "en"
+    typo = GOOD_FM.replace("event: kubecon-eu-2019", "evnet: kubecon-eu-2019") + BODY
+    p = only_problem(write(tmp_path, "b.md", typo))
+    assert p.message == "front matter is missing event; add 'event: ...'"
 
 
 def test_not_utf8(tmp_path):
@@ -130,7 +133,11 @@ def test_check_reports_every_problem_and_writes_nothing(tmp_path, capsys):
     assert sorted(Path(p["path"]).name for p in report["problems"]) == ["bad-year.md", "empty.md", "latin.md"]
     assert [len(n["talks"]) for n in report["notes"]] == [1]
     assert report["notes"][0]["talks"][0] == {"title": "Testing with kind", "speakers": ["Jane Doe"],
-                                              "companies": ["Google"], "kind": "talk"}
+                                              "companies": ["Google"], "kind": "talk",
+                                              "line": line_of(GOOD_FM + BODY, BODY.split("\n")[3])}
+    # every non-blank body line is in the talk, or is the day heading the talk carries
+    assert report["notes"][0]["lines"] == {"content": 3, "in_talks": 2, "outside_talks": 1,
+                                           "dropped": 0}
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
 
 

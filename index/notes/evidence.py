@@ -12,7 +12,8 @@ import re
 
 from .bylines import parse_byline
 from .bylines import speaker_first as first_speaker
-from .markdown import Block, Inline, link_kind
+from .bylines import Byline
+from .markdown import Block, Inline, link_kind, strip_markup
 
 DAY_RE = re.compile(
     r"^\W*(?:(?:kube\s?con|cloud\s?native\s?con|\w+con)\W+)?(?:"
@@ -144,6 +145,9 @@ def under_heading_evidence(blocks: list[Block], lines: list[str]) -> bool:
         first = lines[block.start].strip() if block.start < len(lines) else ""
         if META_RE.match(first) and _meta_key(first) in ("speakers", "video", "schedule"):
             return True
+        if block is blocks[0] and block.kind == "paragraph" and block.end - block.start == 1 \
+                and plain_byline_line(first) is not None:
+            return True
         inline = block.inline
         if inline is not None and inline.emphasis and parse_byline(
                 strip_prefix(" ".join(inline.text.split()))[1]).speakers:
@@ -198,3 +202,17 @@ def talk_mentions(inline: Inline | None) -> list[tuple[str, str, bool]]:
             title = label.strip()
         out.append((title, url, named))
     return out
+
+
+def plain_byline_line(line: str) -> Byline | None:
+    """The first paragraph under a heading, when it is one line reading `Title - Speaker,
+    Company`. Prose is told apart by its sentence punctuation and by list, quote and table
+    markers."""
+    text = line.strip()
+    if re.match(r"^(?:[-*+>|]|\d+[.)])\s", text) or re.search(r"[.!?:;,]$|\.\s+[A-Z]", text):
+        return None
+    inner = strip_markup(text)
+    if len(inner) > 300:
+        return None
+    byline = parse_byline(inner)
+    return byline if byline.speakers and byline.title else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from .bylines import Byline, parse_byline, split_people
-from .evidence import META_RE
+from .evidence import META_RE, plain_byline_line
 from .markdown import strip_markup
 
 EMPHASIS_LINE_RE = re.compile(r"^\s*\[?\s*([*_]{1,2})(.+?)\1\s*\]?(?:\([^)]*\))?\s*$")
@@ -46,7 +46,7 @@ def leading_meta(section: list[str]) -> tuple[dict[str, str], Byline | None, str
         if byline is None and seen_text < 3:
             candidate = _byline_line(line)
             if candidate is None and not seen_text and _own_paragraph(section, i):
-                candidate = _plain_byline_line(line)
+                candidate = plain_byline_line(line)
             if candidate is not None:
                 byline, raw = candidate, line
                 used.append(i)
@@ -97,17 +97,3 @@ def _byline_line(line: str) -> Byline | None:
 
 def _own_paragraph(section: list[str], i: int) -> bool:
     return i + 1 >= len(section) or not section[i + 1].strip()
-
-
-def _plain_byline_line(line: str) -> Byline | None:
-    """The first paragraph under a heading, when it is one line reading `Title - Speaker,
-    Company`. Prose is told apart by its sentence punctuation and by list, quote and table
-    markers."""
-    text = line.strip()
-    if re.match(r"^(?:[-*+>|]|\d+[.)])\s", text) or re.search(r"[.!?:;,]$|\.\s+[A-Z]", text):
-        return None
-    inner = strip_markup(text)
-    if len(inner) > 300:
-        return None
-    byline = parse_byline(inner)
-    return byline if byline.speakers and byline.title else None

@@ -27,9 +27,15 @@ class FusionParams:
     title_weight: float = 0.25   # bonus from the similarity of the question to the talk header
     title_ref_rank: int = 20     # talk-header cosines are rescaled between this rank and the best
     depth: int = 100             # candidates taken from each retriever
-    floor_dense: float = 0.79    # best cosine below this: nothing relevant
-    strong_dense: float = 0.88   # best cosine above this overrides the unknown-names check
+    # The relevance floor (relevance.py): the best chunk's margin over the question's median
+    # cosine with notes in its language must reach floor_margin, less lexical_credit when the
+    # notes know every word of the question or the dense and BM25 top talks overlap.
+    floor_margin: float = 0.06
+    lexical_credit: float = 0.04
+    strong_margin: float = 0.08  # a margin above this overrides the unknown-names check
     strong_bm25: float = 3.0     # so does a best BM25 score above this
+    floor_dense: float = 0.79    # with the best scores alone: best cosine below this, nothing
+    strong_dense: float = 0.88   # ... above this, overrides the unknown-names check
     passages: int = 2            # passages per talk
     relative_floor: float = 0.5  # talks scoring under this share of the best are left out
     catalog_weight: float = 0.6  # talks known only from the catalog (a title, no notes) count less

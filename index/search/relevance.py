@@ -1,59 +1,198 @@
 """The relevance floor: when the best matches are too weak to be an answer.
 
-A question is answered from a group of talks ("notes", or "catalog" for talks known only from
-the official catalog) when its best dense and BM25 scores are strong enough and the notes know
-every name it asks about (one letter off counts: notes have typos)."""
+The embeddings (multilingual-e5-small) put every cosine between 0.7 and 0.9, each question at its
+own height, and pairs in two languages lower than pairs in one: an absolute cosine floor refuses
+an English question about French notes and lets a lasagna recipe through. So the floor measures
+how far the best chunk stands out from the question's *own* cosines with the notes written in
+the same language as that chunk (their median): the margin. Off-topic questions have a flat top.
+
+A question is answered from a group of talks ("notes", or "catalog" for talks known only from the
+official catalog) when that margin reaches `floor_margin`, lowered by up to `lexical_credit` by
+lexical support: the share of the question's words the group knows ("recipe", "lasagna",
+"basketball" are unknown), or full support when the dense and the BM25 retrievers put a same talk
+among their top ones (a French question about English notes shares few words with them, but the
+two retrievers still agree). Names the notes never mention refuse it unless the match is strong
+(one letter off counts as known: notes have typos). Catalog titles need a close embedding and a
+rare word, on a same talk.
+
+Without the question's vector and candidates (callers holding only the best scores), the floor
+is the absolute one: `floor_dense`, `strong_dense`; `floor_dense` 0 turns dense floors off (for
+encoders whose cosines mean nothing, as the tests' fake one). scripts/tune_floor.py measures it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..models import Talk
 from ..text import fold, query_names, terms, words
-from .fusion import FusionParams
+from .bm25 import known_share
+from .fusion import FusionParams, Ranked
 
 MIN_FUZZY_NAME = 5     # names this long match a notes word one edit away
+AGREE_TALKS = 3        # retrievers agree when their top talks (as many as an answer shows) overlap
+LANG_SAMPLE = 512      # the median cosine of a language is taken over at most this many chunks
+MIN_LANG_CHUNKS = 8    # a language with fewer chunks in a group is measured against the whole group
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a question's candidates in one group show, beyond their best scores."""
+
+    margin: float        # best cosine minus the median cosine of the group's text in its language
+    known_share: float   # share of the question's terms the group's BM25 vocabulary knows
+    agree: bool          # the dense and the BM25 top talks overlap
+
+    @property
+    def lexical(self) -> float:
+        """Lexical support in [0, 1]: full when the two retrievers agree, else the known share."""
+        return 1.0 if self.agree else self.known_share
+
+
+def needed_margin(params: FusionParams, lexical: float) -> float:
+    """The margin a question needs: `floor_margin`, less `lexical_credit` at full support."""
+    return params.floor_margin - params.lexical_credit * min(max(lexical, 0.0), 1.0)
+
+
+def top_talks(rows: np.ndarray, scores: np.ndarray, chunk_talk: np.ndarray,
+              k: int = AGREE_TALKS, floor: float = -np.inf) -> list[int]:
+    """The first k distinct talks of the chunk rows by score (rows at `floor` or below left
+    out)."""
+    out: list[int] = []
+    for i in np.argsort(-scores, kind="stable"):
+        if scores[i] <= floor or len(out) == k:
+            break
+        talk = int(chunk_talk[rows[i]])
+        if talk not in out:
+            out.append(talk)
+    return out
+
+
+def margins(sims: np.ndarray, langs: np.ndarray, reference: dict[str, float]) -> np.ndarray:
+    """Each chunk's cosine minus the reference cosine of its language."""
+    return sims - np.array([reference[str(lang)] for lang in langs], dtype=np.float32)
 
 
 class Relevance:
-    """Decides whether a group's best scores answer a question; knows each group's words."""
+    """Decides whether a group's candidates answer a question; knows each group's words."""
 
     def __init__(self, params: FusionParams, talks: Sequence[Talk], has_notes: np.ndarray,
-                 bm25_of: Callable[[str], Any]) -> None:
+                 bm25_of: Callable[[str], Any], dense: Any = None,
+                 chunk_talk: np.ndarray | None = None,
+                 bm25_rows: Callable[[str, str], np.ndarray] | None = None) -> None:
+        """`dense` (a DenseIndex), `chunk_talk` (each chunk row's talk) and `bm25_rows` (BM25
+        scores of every chunk row for a text and a group) give the relative floor its evidence."""
         self.params = params
         self.talks = talks
         self.has_notes = has_notes
         self.bm25_of = bm25_of
+        self.dense = dense
+        self.chunk_talk = chunk_talk
+        self.bm25_rows = bm25_rows
         self._vocab_cache: dict[str, tuple[Any, set[str]]] = {}
         self._vocab_words: dict[str, list[str]] = {}
+        self._samples: dict[tuple[str, str], np.ndarray] = {}
+        self._lang: np.ndarray | None = None
 
-    def is_relevant(self, text: str, best_dense: float, best_bm25: float,
-                    group: str = "notes") -> bool:
-        """The floor: weak embeddings, or a question about names the notes never mention
-        and no strong keyword match either."""
+    def is_relevant(self, text: str, best_dense: float, best_bm25: float, group: str = "notes",
+                    qvec: np.ndarray | None = None, found: Sequence[Ranked] = ()) -> bool:
+        """The floor, from the question's vector and its candidate talks in the group (`found`)
+        when given, else from the best scores alone."""
+        evidence = None
+        if qvec is not None and found and self.dense is not None and self.params.floor_dense > 0:
+            evidence = self.evidence(text, qvec, found, group)
+        if group == "catalog":
+            return self._catalog(text, best_dense, best_bm25, evidence)
+        if evidence is None:
+            return self._absolute(text, best_dense, best_bm25, group)
+        return self.decide(evidence, text, best_bm25, group)
+
+    def decide(self, evidence: Evidence, text: str, best_bm25: float, group: str = "notes") -> bool:
+        """The relative floor: enough margin for the lexical support, and known names unless the
+        match is strong (the margin reaches `strong_margin` or BM25 reaches `strong_bm25`)."""
+        p = self.params
+        if evidence.margin < needed_margin(p, evidence.lexical):
+            return False
+        if evidence.margin >= p.strong_margin or best_bm25 >= p.strong_bm25:
+            return True
+        # A question about names the notes never mention ("How do I run Apache Kafka with
+        # Strimzi?") is not answered by notes that share its generic words.
+        return all(self.known(n, group) for n in query_names(text))
+
+    def _catalog(self, text: str, best_dense: float, best_bm25: float,
+                 evidence: Evidence | None) -> bool:
+        """A one-line title matches generic words easily ("What's a good recipe for lasagna?"):
+        catalog-only talks need close embeddings and a keyword match, on a same talk when the
+        candidates are known, and no name the catalog does not know."""
+        p = self.params
+        return best_dense >= p.catalog_floor_dense and best_bm25 >= p.catalog_bm25 and \
+            (evidence is None or evidence.agree) and \
+            all(self.known(n, "catalog") for n in query_names(text))
+
+    def _absolute(self, text: str, best_dense: float, best_bm25: float, group: str) -> bool:
+        """The floor from the best scores alone: weak embeddings, or a question about names the
+        notes never mention and no strong keyword match either."""
         p = self.params
         names = query_names(text)
-        if group == "catalog":
-            # A one-line title matches generic words easily ("What's a good recipe for
-            # lasagna?"): catalog-only talks need close embeddings, a keyword match and no
-            # name the catalog does not know.
-            return best_dense >= p.catalog_floor_dense and best_bm25 >= p.catalog_bm25 and \
-                all(self.known(n, group) for n in names)
         if best_dense < p.floor_dense:
             # Weak embeddings, unless the question names people or companies the notes know
-            # and the keywords match strongly ("What did Brandon Philips present?": a name
-            # carries little meaning for the embeddings).
+            # and the keywords match strongly ("What did Brandon Philips present?").
             return best_bm25 >= p.strong_bm25 and bool(names) and \
                 all(self.known(n, group) for n in names)
         if best_dense >= p.strong_dense or best_bm25 >= p.strong_bm25:
             return True
-        # A question about names the notes never mention ("How do I run Apache Kafka with
-        # Strimzi?") is not answered by notes that share its generic words.
         return all(self.known(n, group) for n in names)
 
+    # -- evidence ----------------------------------------------------------------------------
+    def evidence(self, text: str, qvec: np.ndarray, found: Iterable[Ranked],
+                 group: str = "notes") -> Evidence:
+        """Margin, known share and agreement of a question's candidate chunks in a group (the
+        dense top talks by margin, so that the question's own language does not pick them)."""
+        assert self.dense is not None and self.chunk_talk is not None
+        rows = np.array(sorted({row for r in found for row in r.chunks}), dtype=np.int64)
+        langs = self._languages()[rows]
+        reference = {str(lang): self.reference(qvec, group, str(lang)) for lang in set(langs)}
+        margin = margins(self.dense.scores(qvec, rows), langs, reference)
+        agree = False
+        if self.bm25_rows is not None:
+            bm25 = np.asarray(self.bm25_rows(text, group), dtype=np.float32)[rows]
+            agree = bool(set(top_talks(rows, margin, self.chunk_talk))
+                         & set(top_talks(rows, bm25, self.chunk_talk, floor=0.0)))
+        return Evidence(float(margin.max()), known_share(self.bm25_of(group), text), agree)
+
+    def reference(self, qvec: np.ndarray, group: str, lang: str) -> float:
+        """The question's median cosine with the group's chunks in a language."""
+        return float(np.median(self.dense.scores(qvec, self._sample(group, lang))))
+
+    def _sample(self, group: str, lang: str) -> np.ndarray:
+        """Chunk rows of a group in a language, at most LANG_SAMPLE evenly spaced (the whole
+        group when the language has fewer than MIN_LANG_CHUNKS)."""
+        key = (group, lang)
+        if key not in self._samples:
+            assert self.chunk_talk is not None
+            notes = self.has_notes[self.chunk_talk]
+            in_group = notes if group == "notes" else ~notes if group == "catalog" else \
+                np.ones(len(notes), dtype=bool)
+            rows = np.flatnonzero(in_group & (self._languages() == lang))
+            if len(rows) < MIN_LANG_CHUNKS:
+                rows = np.flatnonzero(in_group)
+            if len(rows) > LANG_SAMPLE:
+                rows = rows[np.linspace(0, len(rows) - 1, LANG_SAMPLE).astype(np.int64)]
+            self._samples[key] = rows
+        return self._samples[key]
+
+    def _languages(self) -> np.ndarray:
+        """Each chunk row's language: its notes' language ("" for catalog-only talks)."""
+        if self._lang is None:
+            assert self.chunk_talk is not None
+            by_talk = np.array([t.note.language if t.note else "" for t in self.talks] or [""])
+            self._lang = by_talk[self.chunk_talk] if len(self.chunk_talk) else by_talk[:0]
+        return self._lang
+
+    # -- names -------------------------------------------------------------------------------
     def known(self, name: str, group: str) -> bool:
         """The group's talks mention the name, or a word one letter away from it (notes have
         typos: "Deutche Telekom")."""

@@ -43,7 +43,8 @@ class Retriever:
                               model=stored.manifest.get("model", {}).get("name", ""))
         self._has_notes = np.array([t.has_notes for t in self.talks], dtype=bool)
         self._filter_mask = FilterMask(self.talks)
-        self.relevance = Relevance(self.params, self.talks, self._has_notes, self._bm25_of)
+        self.relevance = Relevance(self.params, self.talks, self._has_notes, self._bm25_of,
+                                   stored.dense, self.chunk_talk, self._bm25_scores)
         # Each talk's first chunk row, in corpus order (for listing talks without a question).
         self._first_rows = np.unique(self.chunk_talk, return_index=True)
 
@@ -56,9 +57,9 @@ class Retriever:
         """Load the encoder and run one query through it (so start-up pays, not the first user)."""
         self.encoder.embed_query("warm up")
 
-    def is_relevant(self, text: str, best_dense: float, best_bm25: float,
-                    group: str = "notes") -> bool:
-        return self.relevance.is_relevant(text, best_dense, best_bm25, group)
+    def is_relevant(self, text: str, best_dense: float, best_bm25: float, group: str = "notes",
+                    qvec: np.ndarray | None = None, found: list[Ranked] | None = None) -> bool:
+        return self.relevance.is_relevant(text, best_dense, best_bm25, group, qvec, found or ())
 
     # -- candidates ------------------------------------------------------------------------
     def _allowed_talks(self, filters: Filters, group: str = "") -> np.ndarray:
@@ -167,7 +168,7 @@ class Retriever:
             ranked = []
             for group in groups:
                 found, best_dense, best_bm25 = self.rank(text, filters, qvec=qvec, group=group)
-                if found and self.is_relevant(text, best_dense, best_bm25, group):
+                if found and self.is_relevant(text, best_dense, best_bm25, group, qvec, found):
                     ranked += self._cut(found)
             # Catalog talks (already down-weighted) slot in where they score higher.
             ranked = self._cut(sorted(ranked, key=lambda r: -r.score))

@@ -148,7 +148,10 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
     catalog_hashes: dict[str, str] = {}
     if catalog and (corpus_dir / "catalog").is_dir():
         talks, extra_files, catalog_hashes = _with_catalog(talks, corpus_dir / "catalog", out, log)
-    talks.sort(key=lambda t: not t.has_notes)     # notes first: their chunks come first
+    # The notes' own text (intro, travel, thanks) is searchable too, never matched or cited
+    # as a talk. Notes first: their chunks come first.
+    talks += [t for n in corpus.notes for t in n.texts]
+    talks.sort(key=lambda t: not t.has_notes)
     chunks = chunk_talks(talks)
     with_notes = {t.id for t in talks if t.has_notes}
     notes_chunks = sum(1 for c in chunks if c.talk_id in with_notes)
@@ -170,14 +173,15 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
         "built_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "model": {"name": encoder.name, "dim": int(vectors.shape[1]), "vectors": vectors_id},
         "corpus": {"root": str(corpus_dir), "files": {**corpus.hashes, **catalog_hashes}},
-        "counts": {"notes": notes_with_talks, "talks": len(talks), "chunks": len(chunks),
-                   "notes_chunks": notes_chunks,
-                   "talks_with_notes": sum(1 for t in talks if t.has_notes)},
+        "counts": {"notes": notes_with_talks, "talks": sum(t.is_talk for t in talks),
+                   "chunks": len(chunks), "notes_chunks": notes_chunks,
+                   "talks_with_notes": sum(1 for t in talks if t.has_notes and t.is_talk),
+                   "note_texts": sum(not t.is_talk for t in talks)},
     }
     write_index(out, manifest, talks, chunks, hashes[:n], vectors, bm25,
                 talk_vectors=talk_vectors, talk_hashes=hashes[n:], extra_files=extra_files,
                 bm25_catalog=bm25_catalog)
-    return BuildReport(out, notes_with_talks, len(talks), len(chunks), embedded,
+    return BuildReport(out, notes_with_talks, sum(t.is_talk for t in talks), len(chunks), embedded,
                        reused, time.perf_counter() - start,
                        len(corpus.warnings))
 

@@ -64,7 +64,14 @@ KIND_SUFFIX_RE = re.compile(r"\((?:tutorial|session|keynote|workshop|panel|light
 QUOTE_START_RE = re.compile(r"^\W{0,2}[\"“”„«'‘]")
 GENERIC_LABELS = re.compile(
     r"^(?:video|vidéo|vid|here|ici|link|lien|replay|recording|enregistrement|slides|"
-    r"youtube|talk|watch|regarder|\W*)$|\b(?:this|the|that)\s+(?:talk|video|session)\b", re.I)
+    r"youtube|talk|watch|regarder|\W*)$", re.I)
+GENERIC_PHRASE = re.compile(r"\b(?:this|the|that|his|her|their)\s+(?:talk|video|session)\b", re.I)
+
+
+def generic_label(label: str) -> bool:
+    """A link label that says "the recording" rather than which talk: `vidéo`, `here`,
+    `really liked this talk`."""
+    return bool(GENERIC_LABELS.match(label.strip()) or GENERIC_PHRASE.search(label))
 
 
 def is_day(text: str) -> bool:
@@ -198,7 +205,7 @@ def talk_mentions(inline: Inline | None) -> list[tuple[str, str, bool]]:
                       r"(?:[^*_\n]{0,80}?)?\(?\s*\[[^\]]*\]\(\s*$", before)
         title = m.group(1).strip(" \"“”«»‘’'") if m else ""
         named = bool(title)
-        if not title and not GENERIC_LABELS.match(label.strip()):
+        if not title and not generic_label(label):
             title = label.strip()
         out.append((title, url, named))
     return out

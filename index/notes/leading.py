@@ -18,6 +18,8 @@ META_KIND = {"speaker": "speakers", "speakers": "speakers", "speaker(s)": "speak
              "companies": "companies", "video": "video", "recording": "video",
              "slides": "slides", "schedule": "schedule", "kind": "kind"}
 LIST_ITEM_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+LINK_ROW_RE = re.compile(r"^\s*\|")
+LINK_RE = re.compile(r"\[[^\]]*\]\([^)]*\)")
 
 
 def leading_meta(section: list[str]) -> tuple[dict[str, str], Byline | None, str, list[int]]:
@@ -31,6 +33,10 @@ def leading_meta(section: list[str]) -> tuple[dict[str, str], Byline | None, str
     seen_text = 0
     for i, line in enumerate(section):
         if not line.strip():
+            continue
+        if not seen_text and LINK_ROW_RE.match(line) and not LINK_RE.sub("", line).strip(" |-:"):
+            meta["links"] = meta.get("links", "") + " " + line.strip()   # `| [Slides](...) |`
+            used.append(i)
             continue
         m = META_RE.match(line)
         if m and not seen_text:

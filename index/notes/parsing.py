@@ -164,7 +164,7 @@ class _TalkReader:
             section = self.lines[seg.start + 1:seg.end]
         fields, byline_below, byline_raw, used = leading_meta(section)
         head = self._head(seg)
-        chosen, label = _choose(head, byline_below, fields, seg)
+        chosen, label = _choose(head, byline_below, fields, seg, section)
         speakers, companies = _people(chosen, fields, section)
         links = self._links(seg, fields, byline_raw)
         day, track = _context(seg.context)
@@ -185,7 +185,7 @@ class _TalkReader:
         """What the heading, list item or paragraph naming the talk says."""
         if seg.title:
             return Byline(title=seg.title)
-        if seg.video:
+        if seg.video and seg.lead is not None:
             return Byline(title=self._lead_text(seg))
         inline = seg.lead if seg.lead is not None else (
             seg.heading.inline if seg.heading is not None else None)
@@ -206,11 +206,14 @@ class _TalkReader:
             links.append(Link("video" if kind == "link" and seg.heading is not None and
                               seg.lead is None and inline is not None and
                               inline.source.lstrip().startswith("[") else kind, url))
+        for _, url in _inline_links(fields.get("links", "")):
+            links.append(Link(link_kind(url), url))
         for key in ("video", "slides", "schedule"):
             if fields.get(key):
                 found = _inline_links(fields[key]) or [("", fields[key].strip())]
                 links += [Link(key, url) for _, url in found]
-        return list(dict.fromkeys(links))
+        # Relative links (`slides/talk.pdf`) lead nowhere outside the author's repository.
+        return list(dict.fromkeys(k for k in links if re.match(r"^https?://", k.url)))
 
     def _lead_text(self, seg: Segment) -> str:
         """What names a talk that has no title of its own: the heading or list item as
@@ -239,7 +242,9 @@ class _TalkReader:
             seg.heading.inline is not None else ""
         day, track = _context(seg.context)
         body = "\n".join(self.lines[seg.start:seg.end]).strip()
-        return Talk(id="", title=title or self.meta.title, speakers=(), companies=(),
+        note_title = self.meta.title or Path(self.meta.path).stem
+        full = f"{note_title} — {title}" if title and title != note_title else note_title
+        return Talk(id="", title=full, speakers=(), companies=(),
                     kind=NOTE_TEXT, event=self.meta.event, conference=self.meta.conference,
                     year=self.meta.year, day=day, track=track,
                     anchor=self._anchor_for(seg.start), line=self.first_line + seg.start,
@@ -261,13 +266,15 @@ def read_title(text: str) -> Byline:
 
 
 def _choose(head: Byline | None, below: Byline | None, fields: dict[str, str],
-            seg: Segment) -> tuple[Byline, str]:
-    """The byline that names the talk, and the heading kept as a label when it differs."""
+            seg: Segment, section: list[str]) -> tuple[Byline, str]:
+    """The byline that names the talk, and the heading kept as a label when it differs. A
+    `Speakers:` line (or list) decides whether what follows a heading's dash is people."""
     heading_text = " ".join(seg.heading.inline.text.split()) if seg.heading is not None and \
         seg.heading.inline is not None else ""
     head = head or Byline(title="")
     if head.speakers and "speakers" in fields:
-        listed = {n.lower() for n in split_names(fields["speakers"])}
+        listed = {n.lower() for n in (split_names(fields["speakers"]) if fields["speakers"]
+                                      else people_list(section)[0])}
         if not {n.lower() for n in head.speakers} <= listed:
             head = parse_byline(strip_prefix(heading_text)[1], split_speakers=False)
     if below is not None and not head.speakers:

@@ -12,6 +12,7 @@ heading that the talks below it carry as their day or track."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from .evidence import (heading_evidence, is_day, is_event_title, is_group, is_off_topic,
@@ -189,11 +190,11 @@ class _Walker:
         heading under the first's) are talks too, after the talk's own text."""
         subs = [k for k in section.children if self.strong(k)]
         if not subs:
-            named = [r for r in self.recordings(section) if r[2]]
-            one = len(named) == 1 and not self.strong(section)
+            found = self.recordings(section)
+            one = len(found) == 1 and not self.strong(section)
             out.append(Segment(TALK, section.start, section.end, section.heading,
-                               title=named[0][0] if one else "",
-                               video=named[0][1] if one else "", context=context))
+                               title=found[0][0] if one and found[0][2] else "",
+                               video=found[0][1] if one else "", context=context))
             return
         if not _has_text(section, self.lines, own=True):
             self.walk(section, context + (section.title,), out)
@@ -238,14 +239,25 @@ def _prose_talks(paragraphs: list[Block]) -> list[Segment]:
             if key in seen:
                 continue
             seen.add(key)
-            at = block.start
+            at, lead = block.start, block.inline
+            if first and not title and i and out and not keys[i - 1]:
+                # `I [really liked this talk](...)`: the paragraph before introduces it.
+                at, lead = paragraphs[i - 1].start, paragraphs[i - 1].inline
+                title = _first_clause(lead)
             if not first:
                 again = next((paragraphs[j].start for j in range(i + 1, len(paragraphs))
                               if any(k == key for k, _, _ in keys[j])), block.end)
                 at = again
             first = False
-            out.append(Segment(TALK, at, at, lead=block.inline, title=title, video=url))
+            out.append(Segment(TALK, at, at, lead=lead, title=title, video=url))
     return out
+
+
+def _first_clause(inline: Inline | None) -> str:
+    """The opening words of a paragraph, up to a dash or the end of its first sentence."""
+    text = " ".join((inline.text if inline is not None else "").split())
+    text = re.split(r"\s[-–—]\s|(?<=[.!?])\s", text, maxsplit=1)[0]
+    return " ".join(text.split()[:16]).rstrip(".,;:")
 
 
 def _video_key(url: str) -> str:

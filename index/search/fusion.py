@@ -7,12 +7,13 @@ question to its header (title, speakers, company); talks known only from the cat
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..models import Talk
 from .dense import DenseIndex
 
 TALK_INDEX_FETCH_LIMIT = 4096   # beyond this many talk candidates, scan the allowed talks
@@ -39,6 +40,7 @@ class FusionParams:
     passages: int = 2            # passages per talk
     relative_floor: float = 0.5  # talks scoring under this share of the best are left out
     catalog_weight: float = 0.6  # talks known only from the catalog (a title, no notes) count less
+    note_text_weight: float = 0.8  # a note's own text (intro, travel) counts less than its talks
     catalog_floor_dense: float = 0.82  # a title alone must match closely: see relevance.py
     catalog_bm25: float = 2.5    # ... and share a rare word with the question
 
@@ -66,15 +68,24 @@ def group_by_talk(rows: np.ndarray, fused: np.ndarray, chunk_talk: np.ndarray
     return by_talk
 
 
+def talk_weights(talks: Sequence[Talk], params: FusionParams) -> np.ndarray:
+    """Each talk's weight in the ranking: talks known only from the catalog and the notes' own
+    text count less than talks with notes."""
+    return np.array([1.0 if t.has_notes and t.is_talk else
+                     params.catalog_weight if not t.has_notes else params.note_text_weight
+                     for t in talks], dtype=np.float64)
+
+
 def rank_talks(by_talk: dict[int, list[tuple[float, int]]], bonus: Any,
-               has_notes: np.ndarray, catalog_weight: float) -> list[Ranked]:
-    """Talks by their best chunk's score plus their header bonus (None: no bonus), best first."""
+               weights: np.ndarray) -> list[Ranked]:
+    """Talks by their best chunk's score plus their header bonus (None: no bonus), times their
+    weight, best first."""
     ranked = []
     for t, items in by_talk.items():
         items.sort(reverse=True)
         score = items[0][0] + (float(bonus[t]) if bonus is not None else 0.0)
-        if not has_notes[t]:
-            score *= catalog_weight
+        if weights[t] != 1.0:
+            score *= float(weights[t])
         ranked.append(Ranked(t, score, tuple(row for _, row in items)))
     ranked.sort(key=lambda r: (-r.score, r.talk))
     return ranked

@@ -17,7 +17,8 @@ from ..models import Answer, Filters, IndexInfo, Passage, Result
 from ..settings import IndexSettings
 from .bm25 import bm25_scores, idf, known_share
 from .filters import FilterMask, parse_query
-from .fusion import FusionParams, Ranked, group_by_talk, rank_talks, rescale, title_bonus
+from .fusion import (FusionParams, Ranked, group_by_talk, rank_talks, rescale, talk_weights,
+                     title_bonus)
 from .highlight import best_sentence
 from .relevance import Relevance
 from .store import StoredIndex, load_index
@@ -42,6 +43,7 @@ class Retriever:
                               chunks=int(counts.get("chunks", len(stored.chunks))),
                               model=stored.manifest.get("model", {}).get("name", ""))
         self._has_notes = np.array([t.has_notes for t in self.talks], dtype=bool)
+        self._weights = talk_weights(self.talks, self.params)
         self._filter_mask = FilterMask(self.talks)
         self.relevance = Relevance(self.params, self.talks, self._has_notes, self._bm25_of,
                                    stored.dense, self.chunk_talk, self._bm25_scores)
@@ -144,7 +146,7 @@ class Retriever:
         by_talk = group_by_talk(rows, a * bm25_n + (1 - a) * dense_n, self.chunk_talk)
         bonus = title_bonus(self.stored.talk_dense, qvec, allowed_talks, by_talk.keys(),
                             self.params) if mode == "hybrid" else None
-        ranked = rank_talks(by_talk, bonus, self._has_notes, self.params.catalog_weight)
+        ranked = rank_talks(by_talk, bonus, self._weights)
         return ranked, best_dense, best_bm25
 
     def list_talks(self, filters: Filters) -> list[Ranked]:

@@ -63,9 +63,13 @@ def where(talk: Talk) -> str:
 
 
 def kind_label(talk: Talk) -> str:
-    """`Keynote`, `Panel`...; empty for an ordinary talk."""
+    """`Keynote`, `Panel`...; empty for an ordinary talk; `From the notes` for a note's own
+    text (its intro, travel or thanks), which is not a talk."""
+    if not talk.is_talk:
+        return "From the notes" + (f" by {talk.note.author}" if talk.note is not None and
+                                   talk.note.author else "")
     kind = talk.kind.strip().lower()
-    return "" if kind in ("", "talk", "session") else kind.capitalize()
+    return "" if kind in ("", "talk", "session") else kind.replace("_", " ").capitalize()
 
 
 def details(talk: Talk) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..models import Link, Note, NoteMeta, Problem, Talk
 from .bylines import Byline, parse_byline, speaker_first, split_names
-from .evidence import is_day, is_event_title, strip_prefix
+from .evidence import is_day, is_event_title, is_group, strip_prefix
 from .frontmatter import Document, read_document
 from .leading import leading_meta, people_list
 from .markdown import Block, Inline, link_kind, parse_blocks, slugify
@@ -73,7 +73,8 @@ def parse_document(doc: Document, one_talk_per_file: bool = False) -> Note:
     talks = [reader.talk(s) for s in segments if s.kind == "talk"]
     texts = [reader.text(s) for s in segments if s.kind == "text"]
     problems = [p for p in doc.problems if p.severity == "warning"]
-    counts = count_lines(lines, segments)
+    heading_lines = {i for b in blocks if b.kind == "heading" for i in range(b.start, b.end)}
+    counts = count_lines(lines, segments, heading_lines)
     if counts.dropped:
         problems.append(Problem(meta.path, doc.body_line, (
             f"{counts.dropped} lines of text are in no talk and in no note text; they would "
@@ -82,9 +83,11 @@ def parse_document(doc: Document, one_talk_per_file: bool = False) -> Note:
                 texts=tuple(t for t in texts if t.body.strip()), lines=counts.to_dict())
 
 
-def count_lines(lines: list[str], segments: list[Segment]) -> LineCounts:
-    """Non-blank lines by where they ended: in a talk, outside (note text or a context heading
-    above talks), or nowhere (dropped: must be zero)."""
+def count_lines(lines: list[str], segments: list[Segment], heading_lines: set[int]
+                ) -> LineCounts:
+    """Non-blank lines by where they ended: in a talk, outside (note text, or a context
+    heading above talks, which they carry as day or track), or nowhere (dropped: must be
+    zero)."""
     owner: dict[int, str] = {}
     for seg in segments:
         for i in range(seg.start, seg.end):
@@ -98,15 +101,9 @@ def count_lines(lines: list[str], segments: list[Segment]) -> LineCounts:
         kind = owner.get(i)
         if kind == "talk":
             in_talks += 1
-        elif kind == "text" or (line.lstrip().startswith("#") and any(t > i for t in talk_starts)):
-            outside += 1
-        elif _is_setext_underline(line) and i > 0 and owner.get(i - 1) is None:
+        elif kind == "text" or (i in heading_lines and any(t > i for t in talk_starts)):
             outside += 1
     return LineCounts(content, in_talks, outside, content - in_talks - outside)
-
-
-def _is_setext_underline(line: str) -> bool:
-    return bool(re.match(r"^\s{0,3}(=+|-+)\s*$", line))
 
 
 def _anchors(blocks: list[Block]) -> dict[int, str]:
@@ -160,7 +157,8 @@ class _TalkReader:
         heading = seg.heading
         start = heading.end if heading is not None and not seg.lead else seg.start
         section = self.lines[start:seg.end]
-        if seg.lead is not None and not seg.title:       # a list item: skip its lead line
+        list_item = seg.lead is not None and not seg.video
+        if list_item:                   # a list item: its lead line names it, the rest tells it
             section = self.lines[seg.start + 1:seg.end]
         fields, byline_below, byline_raw, used = leading_meta(section)
         head = self._head(seg)
@@ -171,7 +169,7 @@ class _TalkReader:
         title = chosen.title or (head.title if head else "") or self._lead_text(seg) or \
             self._file_title(seg)
         body = "\n".join(ln for k, ln in enumerate(section) if k not in set(used)).strip()
-        if seg.lead is not None and not seg.title:
+        if list_item:
             body = "\n".join(section).strip()
         return Talk(
             id="", title=title, speakers=speakers, companies=companies,
@@ -227,7 +225,9 @@ class _TalkReader:
             return " ".join(re.sub(r"[\s(\[:]+$", "", text).split()[:12])
         inline = seg.lead if seg.lead is not None else (
             seg.heading.inline if seg.heading is not None else None)
-        return " ".join(inline.text.split("\n")[0].split()) if inline is not None else ""
+        if inline is None:
+            return ""
+        return strip_prefix(" ".join(inline.text.split("\n")[0].split()))[1]
 
     def _file_title(self, seg: Segment) -> str:
         """A one-talk file without a heading: its file name, made readable."""
@@ -303,7 +303,7 @@ def _people(chosen: Byline, fields: dict[str, str], section: list[str]
 def _context(context: tuple[str, ...]) -> tuple[str, str]:
     """(day, track) from the context headings above a talk."""
     day = next((t for t in context if is_day(t)), "")
-    tracks = [t for t in context if not is_day(t) and not is_event_title(t)]
+    tracks = [t for t in context if not is_day(t) and (is_group(t) or not is_event_title(t))]
     return day, tracks[-1] if tracks else ""
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .evidence import (heading_evidence, is_day, is_event_title, is_group, is_off_topic,
+from .evidence import (GENERIC_PHRASE, heading_evidence, is_day, is_event_title, is_group, is_off_topic,
                        is_part, list_item_talk, talk_mentions, under_heading_evidence)
 from .bylines import is_person
 from .markdown import Block, Inline
@@ -166,9 +166,16 @@ class _Walker:
 
     # -- walking -------------------------------------------------------------------------
     def walk(self, section: Section, context: tuple[str, ...], out: list[Segment]) -> None:
-        """A context section: its own text (split at inline talks) and its children."""
+        """A context section: its own text (split at inline talks) and its children. A context
+        heading with no talk below it is kept as text."""
+        before = len(out)
         self.own_text(section, context, out)
         self.children(section.children, context, out)
+        added = out[before:]
+        if section.heading is not None and not any(s.kind == TALK for s in added) and \
+                not any(s.start == section.start for s in added):
+            out.append(Segment(TEXT, section.start, section.body_start, section.heading,
+                               context=context))
 
     def children(self, kids: list[Section], context: tuple[str, ...],
                  out: list[Segment]) -> None:
@@ -240,7 +247,10 @@ def _prose_talks(paragraphs: list[Block]) -> list[Segment]:
                 continue
             seen.add(key)
             at, lead = block.start, block.inline
-            if first and not title and i and out and not keys[i - 1]:
+            label = next((lb for lb, u in (block.inline.links if block.inline else ())
+                          if u == url), "")
+            if first and not title and i and out and not keys[i - 1] and \
+                    GENERIC_PHRASE.search(label):
                 # `I [really liked this talk](...)`: the paragraph before introduces it.
                 at, lead = paragraphs[i - 1].start, paragraphs[i - 1].inline
                 title = _first_clause(lead)

@@ -23,6 +23,7 @@ from index.cli import open_retriever
 from index.search.evaluation import Question, as_answered, first_match, load_questions
 from index.search.filters import parse_query
 from index.search.relevance import Evidence, needed_margin
+from index.text import query_names
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILES = (ROOT / "eval/dev_questions.yaml", ROOT / "eval/crosslang_questions.yaml")
@@ -60,7 +61,6 @@ def question_language(text: str) -> str:
 
 def measure(r: Any, file: str, q: Question) -> Row:
     """The notes group's evidence and verdict, and the full answer's rank, for one question."""
-    from index.text import query_names
     text, filters = parse_query(q.q)
     qvec = r.encoder.embed_query(text)
     found, best_dense, best_bm25 = r.rank(text, filters, qvec=qvec, group="notes")

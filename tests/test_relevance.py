@@ -151,18 +151,21 @@ def test_known_words_or_agreeing_retrievers_lower_the_margin_needed() -> None:
 
 
 # -- names -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("margin, bm25, expected", [
-    (0.05, 1.0, False),                 # an unknown name, a middling match
-    (P.strong_margin, 1.0, True),       # a strong margin overrides it
-    (0.05, P.strong_bm25, True),        # so does a strong keyword match
-    (0.01, 9.0, False),                 # but nothing passes below the floor
+@pytest.mark.parametrize("margin, bm25, unknown, known", [
+    (0.05, 1.0, False, True),           # enough margin (0.02 needed): known names only
+    (P.strong_margin, 1.0, True, True),  # a strong margin overrides unknown names
+    (0.05, P.strong_bm25, True, True),  # so does a strong keyword match
+    (0.01, P.strong_bm25, False, True),  # below the floor: known names matched strongly only
+    (0.01, 1.0, False, False),          # below the floor, weak keywords: nothing
 ])
-def test_names_the_notes_never_mention_need_a_strong_match(margin, bm25, expected) -> None:
+def test_names_decide_with_the_keywords(margin, bm25, unknown, known) -> None:
     r = world({EN: 0.8}, vocab=Vocabulary("apach", "run"))
     evidence = Evidence(margin, known_share=1.0, agree=False)
-    assert r.decide(evidence, "How do I run Apache Kafka with Strimzi?", bm25) is expected
-    # the same figures with names the notes know ("Apache"; "Aparna Sinha" speaks)
-    assert r.decide(evidence, "How do I run Apache with Aparna Sinha?", bm25) is (margin >= 0.02)
+    # "Kafka" and "Strimzi" are unknown; "Apache" is a term, "Aparna Sinha" a speaker
+    assert r.decide(evidence, "How do I run Apache Kafka with Strimzi?", bm25) is unknown
+    assert r.decide(evidence, "How do I run Apache with Aparna Sinha?", bm25) is known
+    # no name at all: the margin alone
+    assert r.decide(evidence, "how do i run this", bm25) is (margin >= 0.02)
 
 
 # -- the catalog and the absolute floor ----------------------------------------------------------

@@ -21,20 +21,21 @@ TALK_INDEX_FETCH_LIMIT = 4096   # beyond this many talk candidates, scan the all
 
 @dataclass(frozen=True)
 class FusionParams:
-    """Score fusion weights and the relevance floor, tuned on eval/dev_questions.yaml
-    (scripts/tune_fusion.py)."""
+    """Score fusion weights, tuned on eval/dev_questions.yaml (scripts/tune_fusion.py), and the
+    relevance floor, measured on it and eval/crosslang_questions.yaml (scripts/tune_floor.py)."""
 
     bm25_weight: float = 0.7
     title_weight: float = 0.25   # bonus from the similarity of the question to the talk header
     title_ref_rank: int = 20     # talk-header cosines are rescaled between this rank and the best
     depth: int = 100             # candidates taken from each retriever
     # The relevance floor (relevance.py): the best chunk's margin over the question's median
-    # cosine with notes in its language must reach floor_margin, less lexical_credit when the
-    # notes know every word of the question or the dense and BM25 top talks overlap.
+    # cosine with notes in its language must reach floor_margin (above every off-topic question
+    # measured), less lexical_credit when the notes know every word of the question or the
+    # dense and BM25 top talks overlap (0.02 then: about the flattest question's margin).
     floor_margin: float = 0.06
     lexical_credit: float = 0.04
     strong_margin: float = 0.08  # a margin above this overrides the unknown-names check
-    strong_bm25: float = 3.0     # so does a best BM25 score above this
+    strong_bm25: float = 3.0     # so does a best BM25 score above this (known names: any margin)
     floor_dense: float = 0.79    # with the best scores alone: best cosine below this, nothing
     strong_dense: float = 0.88   # ... above this, overrides the unknown-names check
     passages: int = 2            # passages per talk

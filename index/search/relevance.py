@@ -6,14 +6,14 @@ an English question about French notes and lets a lasagna recipe through. So the
 how far the best chunk stands out from the question's *own* cosines with the notes written in
 the same language as that chunk (their median): the margin. Off-topic questions have a flat top.
 
-A question is answered from a group of talks ("notes", or "catalog" for talks known only from the
-official catalog) when that margin reaches `floor_margin`, lowered by up to `lexical_credit` by
-lexical support: the share of the question's words the group knows ("recipe", "lasagna",
-"basketball" are unknown), or full support when the dense and the BM25 retrievers put a same talk
-among their top ones (a French question about English notes shares few words with them, but the
-two retrievers still agree). Names the notes never mention refuse it unless the match is strong
-(one letter off counts as known: notes have typos). Catalog titles need a close embedding and a
-rare word, on a same talk.
+The notes answer a question when that margin reaches `floor_margin`, lowered by up to
+`lexical_credit` by lexical support: the share of the question's words the notes know ("recipe",
+"lasagna", "basketball" are unknown), or full support when the dense and the BM25 retrievers put a
+same talk among their top ones (a French question about English notes shares few words with them,
+but the two retrievers still agree). Names the notes never mention refuse it unless the match is
+strong (one letter off counts as known: notes have typos); names they know, matched strongly by
+BM25, answer it with less margin (a name means little to the embeddings). Talks known only from
+the official catalog (a title each) need a close embedding and a rare word, on a same talk.
 
 Without the question's vector and candidates (callers holding only the best scores), the floor
 is the absolute one: `floor_dense`, `strong_dense`; `floor_dense` 0 turns dense floors off (for
@@ -111,16 +111,24 @@ class Relevance:
         return self.decide(evidence, text, best_bm25, group)
 
     def decide(self, evidence: Evidence, text: str, best_bm25: float, group: str = "notes") -> bool:
-        """The relative floor: enough margin for the lexical support, and known names unless the
-        match is strong (the margin reaches `strong_margin` or BM25 reaches `strong_bm25`)."""
+        """The relative floor: enough margin for the lexical support; strong when the margin
+        reaches `strong_margin` or BM25 `strong_bm25`."""
         p = self.params
-        if evidence.margin < needed_margin(p, evidence.lexical):
-            return False
-        if evidence.margin >= p.strong_margin or best_bm25 >= p.strong_bm25:
-            return True
-        # A question about names the notes never mention ("How do I run Apache Kafka with
-        # Strimzi?") is not answered by notes that share its generic words.
-        return all(self.known(n, group) for n in query_names(text))
+        return self._verdict(evidence.margin < needed_margin(p, evidence.lexical),
+                             evidence.margin >= p.strong_margin or best_bm25 >= p.strong_bm25,
+                             text, best_bm25, group)
+
+    def _verdict(self, weak: bool, strong: bool, text: str, best_bm25: float, group: str) -> bool:
+        """Weak evidence answers only a question naming people or things the group knows, with a
+        strong keyword match ("What did Brandon Philips present?", "a demo counting the words of
+        Shakespeare": a name carries little meaning for the embeddings). Otherwise a question
+        about names the notes never mention ("How do I run Apache Kafka with Strimzi?") is not
+        answered by notes that share its generic words, unless the match is strong."""
+        names = query_names(text)
+        if weak:
+            return best_bm25 >= self.params.strong_bm25 and bool(names) and \
+                all(self.known(n, group) for n in names)
+        return strong or all(self.known(n, group) for n in names)
 
     def _catalog(self, text: str, best_dense: float, best_bm25: float,
                  evidence: Evidence | None) -> bool:
@@ -133,18 +141,12 @@ class Relevance:
             all(self.known(n, "catalog") for n in query_names(text))
 
     def _absolute(self, text: str, best_dense: float, best_bm25: float, group: str) -> bool:
-        """The floor from the best scores alone: weak embeddings, or a question about names the
-        notes never mention and no strong keyword match either."""
+        """The floor from the best scores alone: the best cosine against `floor_dense`, strong
+        from `strong_dense` (or BM25 `strong_bm25`)."""
         p = self.params
-        names = query_names(text)
-        if best_dense < p.floor_dense:
-            # Weak embeddings, unless the question names people or companies the notes know
-            # and the keywords match strongly ("What did Brandon Philips present?").
-            return best_bm25 >= p.strong_bm25 and bool(names) and \
-                all(self.known(n, group) for n in names)
-        if best_dense >= p.strong_dense or best_bm25 >= p.strong_bm25:
-            return True
-        return all(self.known(n, group) for n in names)
+        return self._verdict(best_dense < p.floor_dense,
+                             best_dense >= p.strong_dense or best_bm25 >= p.strong_bm25,
+                             text, best_bm25, group)
 
     # -- evidence ----------------------------------------------------------------------------
     def evidence(self, text: str, qvec: np.ndarray, found: Iterable[Ranked],

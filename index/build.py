@@ -78,10 +78,19 @@ def _preload(encoder: Encoder) -> None:
         pass
 
 
-def _bm25_indexes(notes: list[str], catalog: list[str]) -> tuple[Any, Any]:
-    """Notes and catalog titles get separate BM25 statistics, so that thousands of one-line
-    catalog entries do not change how the notes are scored."""
-    return build_bm25(notes), (build_bm25(catalog) if catalog else None)
+def _bm25_indexes(notes: list[str], texts: list[str], catalog: list[str]
+                  ) -> tuple[Any, Any, Any]:
+    """Talks with notes, the notes' own text and catalog titles get separate BM25 statistics,
+    so that thousands of one-line catalog entries, or a note's intro and travel diary, do not
+    change how the talks are scored."""
+    return (build_bm25(notes), build_bm25(texts) if texts else None,
+            build_bm25(catalog) if catalog else None)
+
+
+def _group_order(talk: Talk) -> int:
+    """Chunks are stored by group: talks with notes, then the notes' own text, then talks
+    known only from the catalog."""
+    return 0 if talk.has_notes and talk.is_talk else 1 if talk.has_notes else 2
 
 
 def _with_catalog(talks: list[Talk], catalog_dir: Path, out: Path, log: Callable[[str], None]
@@ -105,9 +114,9 @@ def _with_catalog(talks: list[Talk], catalog_dir: Path, out: Path, log: Callable
 
 
 def _embed_and_index(encoder: Encoder, texts: list[str], hashes: list[str],
-                     cache: dict[str, np.ndarray], notes_chunks: int, n: int, bar_total: int
-                     ) -> tuple[np.ndarray, int, Any, Any]:
-    """(vectors, number embedded, notes BM25, catalog BM25), with a progress bar of
+                     cache: dict[str, np.ndarray], splits: tuple[int, int, int], bar_total: int
+                     ) -> tuple[np.ndarray, int, tuple[Any, Any, Any]]:
+    """(vectors, number embedded, BM25 of talks, own texts and catalog), with a progress bar of
     `bar_total` texts (none when 0). The BM25 indexes are built in a thread while the encoder
     runs (onnxruntime and the tokenizer release the GIL, and leave some of the cores idle
     between batches)."""
@@ -116,15 +125,16 @@ def _embed_and_index(encoder: Encoder, texts: list[str], hashes: list[str],
         from tqdm import tqdm
         bar = tqdm(total=bar_total, desc="embedding chunks", unit="chunk", file=sys.stderr)
     with ThreadPoolExecutor(1, thread_name_prefix="bm25") as pool:
-        bm25_job = pool.submit(_bm25_indexes, texts[:notes_chunks], texts[notes_chunks:n])
+        a, b, n = splits
+        bm25_job = pool.submit(_bm25_indexes, texts[:a], texts[a:b], texts[b:n])
         try:
             vectors, embedded = embed_with_cache(encoder, texts, hashes, cache,
                                                  progress=bar.update if bar else None)
         finally:
             if bar is not None:
                 bar.close()
-        bm25, bm25_catalog = bm25_job.result()
-    return vectors, embedded, bm25, bm25_catalog
+        indexes = bm25_job.result()
+    return vectors, embedded, indexes
 
 
 def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = True,
@@ -151,10 +161,11 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
     # The notes' own text (intro, travel, thanks) is searchable too, never matched or cited
     # as a talk. Notes first: their chunks come first.
     talks += [t for n in corpus.notes for t in n.texts]
-    talks.sort(key=lambda t: not t.has_notes)
+    talks.sort(key=_group_order)
     chunks = chunk_talks(talks)
-    with_notes = {t.id for t in talks if t.has_notes}
-    notes_chunks = sum(1 for c in chunks if c.talk_id in with_notes)
+    order = {t.id: _group_order(t) for t in talks}
+    notes_chunks = sum(1 for c in chunks if order[c.talk_id] == 0)
+    text_chunks = sum(1 for c in chunks if order[c.talk_id] == 1)
     # Chunks and talk headers are embedded together; both are cached by content hash.
     texts = [c.full_text for c in chunks] + [talk_header(t) for t in talks]
     loading.join()
@@ -164,8 +175,9 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
     todo = len({h for h in hashes if h not in cache})
     reused = len({h for h in hashes if h in cache})
     n = len(chunks)
-    vectors, embedded, bm25, bm25_catalog = _embed_and_index(
-        encoder, texts, hashes, cache, notes_chunks, n, todo if show_progress else 0)
+    vectors, embedded, (bm25, bm25_texts, bm25_catalog) = _embed_and_index(
+        encoder, texts, hashes, cache, (notes_chunks, notes_chunks + text_chunks, n),
+        todo if show_progress else 0)
     vectors, talk_vectors = vectors[:n], vectors[n:]
     notes_with_talks = len(corpus.notes)
     manifest = {
@@ -175,12 +187,13 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
         "corpus": {"root": str(corpus_dir), "files": {**corpus.hashes, **catalog_hashes}},
         "counts": {"notes": notes_with_talks, "talks": sum(t.is_talk for t in talks),
                    "chunks": len(chunks), "notes_chunks": notes_chunks,
+                   "text_chunks": text_chunks,
                    "talks_with_notes": sum(1 for t in talks if t.has_notes and t.is_talk),
                    "note_texts": sum(not t.is_talk for t in talks)},
     }
     write_index(out, manifest, talks, chunks, hashes[:n], vectors, bm25,
                 talk_vectors=talk_vectors, talk_hashes=hashes[n:], extra_files=extra_files,
-                bm25_catalog=bm25_catalog)
+                bm25_catalog=bm25_catalog, bm25_texts=bm25_texts)
     return BuildReport(out, notes_with_talks, sum(t.is_talk for t in talks), len(chunks), embedded,
                        reused, time.perf_counter() - start,
                        len(corpus.warnings))

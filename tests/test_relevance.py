@@ -14,6 +14,7 @@ import pytest
 from index.models import NoteMeta, Talk
 from index.search.dense import DenseIndex
 from index.search.fusion import FusionParams, Ranked
+from index.search.groups import talk_group
 from index.search.relevance import (MIN_LANG_CHUNKS, Evidence, Relevance, margins,
                                     needed_margin, top_talks)
 
@@ -42,7 +43,7 @@ def talk(i: int, lang: str | None) -> Talk:
 
 TALKS = [talk(i, "en") for i in range(4)] + [talk(i, "fr") for i in (4, 5)] + \
     [talk(i, None) for i in (6, 7, 8, 9)]
-HAS_NOTES = np.array([t.has_notes for t in TALKS])
+GROUPS = np.array([talk_group(t) for t in TALKS])
 
 
 def world(cosines: dict[range | int, float], bm25: dict[int, float] | None = None,
@@ -58,13 +59,13 @@ def world(cosines: dict[range | int, float], bm25: dict[int, float] | None = Non
     for row, s in (bm25 or {}).items():
         scores[row] = s
     vocab = vocab or Vocabulary()
-    return Relevance(params, TALKS, HAS_NOTES, lambda group: vocab, DenseIndex(vectors),
+    return Relevance(params, TALKS, GROUPS, lambda group: vocab, DenseIndex(vectors),
                      chunk_talk, lambda text, group: scores)
 
 
 def found(group: str = "notes", chunk_talk: np.ndarray = CHUNK_TALK) -> list[Ranked]:
     """Every talk of a group as a candidate, with all its chunk rows."""
-    talks = [t for t in range(len(TALKS)) if HAS_NOTES[t] == (group == "notes")]
+    talks = [t for t in range(len(TALKS)) if GROUPS[t] == group]
     return [Ranked(t, 1.0, tuple(np.flatnonzero(chunk_talk == t).tolist())) for t in talks]
 
 
@@ -199,7 +200,8 @@ def test_the_retriever_gives_the_floor_its_vector_and_candidates(fake_index, mon
     decide = Relevance.decide
 
     def spy(self, evidence, text, best_bm25, group="notes"):
-        seen.append(evidence)
+        if group == "notes":             # the notes' own text is a group of its own
+            seen.append(evidence)
         return decide(self, evidence, text, best_bm25, group)
 
     monkeypatch.setattr(Relevance, "decide", spy)

@@ -154,9 +154,13 @@ def plain_text(markdown: str) -> str:
     """Markdown as plain text: one line per paragraph line, heading or list item; paragraphs
     separated by a blank line; link labels kept; images, HTML tags and shortcodes dropped."""
     out: list[str] = []
+    bullet = ""
     for tok in _parser().parse(markdown):
-        if tok.type == "inline":
-            out.append(_inline(tok).text)
+        if tok.type == "list_item_open":     # keep the author's list marker: `- item`, `1. item`
+            bullet = f"{tok.info}{tok.markup} " if tok.info else f"{tok.markup} "
+        elif tok.type == "inline":
+            out.append(bullet + _inline(tok).text)
+            bullet = ""
         elif tok.type in ("fence", "code_block"):
             out.append(tok.content.rstrip("\n"))
         elif tok.type == "html_block":

@@ -25,7 +25,7 @@ class FusionParams:
     relevance floor, measured on it and eval/crosslang_questions.yaml (scripts/tune_floor.py)."""
 
     bm25_weight: float = 0.7
-    title_weight: float = 0.25   # bonus from the similarity of the question to the talk header
+    title_weight: float = 0.28   # bonus from the similarity of the question to the talk header
     title_ref_rank: int = 20     # talk-header cosines are rescaled between this rank and the best
     depth: int = 100             # candidates taken from each retriever
     # The relevance floor (relevance.py): the best chunk's margin over the question's median
@@ -41,7 +41,7 @@ class FusionParams:
     passages: int = 2            # passages per talk
     relative_floor: float = 0.5  # talks scoring under this share of the best are left out
     catalog_weight: float = 0.6  # talks known only from the catalog (a title, no notes) count less
-    note_text_weight: float = 0.8  # a note's own text (intro, travel) counts less than its talks
+    note_text_weight: float = 0.9  # a note's own text (intro, travel) counts less than its talks
     catalog_floor_dense: float = 0.82  # a title alone must match closely: see relevance.py
     catalog_bm25: float = 2.5    # ... and share a rare word with the question
 

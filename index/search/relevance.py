@@ -79,7 +79,7 @@ def margins(sims: np.ndarray, langs: np.ndarray, reference: dict[str, float]) ->
 class Relevance:
     """Decides whether a group's candidates answer a question; knows each group's words."""
 
-    def __init__(self, params: FusionParams, talks: Sequence[Talk], has_notes: np.ndarray,
+    def __init__(self, params: FusionParams, talks: Sequence[Talk], groups: np.ndarray,
                  bm25_of: Callable[[str], Any], dense: Any = None,
                  chunk_talk: np.ndarray | None = None,
                  bm25_rows: Callable[[str, str], np.ndarray] | None = None) -> None:
@@ -87,7 +87,7 @@ class Relevance:
         scores of every chunk row for a text and a group) give the relative floor its evidence."""
         self.params = params
         self.talks = talks
-        self.has_notes = has_notes
+        self.groups = groups            # each talk's group: notes, texts or catalog
         self.bm25_of = bm25_of
         self.dense = dense
         self.chunk_talk = chunk_talk
@@ -156,7 +156,10 @@ class Relevance:
         assert self.dense is not None and self.chunk_talk is not None
         rows = np.array(sorted({row for r in found for row in r.chunks}), dtype=np.int64)
         langs = self._languages()[rows]
-        reference = {str(lang): self.reference(qvec, group, str(lang)) for lang in set(langs)}
+        # The notes' own text is a handful of chunks: it is measured against the talks of the
+        # notes, whose text is written the same way, as its own median would be noise.
+        against = "notes" if group == "texts" else group
+        reference = {str(lang): self.reference(qvec, against, str(lang)) for lang in set(langs)}
         margin = margins(self.dense.scores(qvec, rows), langs, reference)
         agree = False
         if self.bm25_rows is not None:
@@ -175,9 +178,9 @@ class Relevance:
         key = (group, lang)
         if key not in self._samples:
             assert self.chunk_talk is not None
-            notes = self.has_notes[self.chunk_talk]
-            in_group = notes if group == "notes" else ~notes if group == "catalog" else \
-                np.ones(len(notes), dtype=bool)
+            chunk_groups = self.groups[self.chunk_talk]
+            in_group = chunk_groups == group if group else \
+                np.ones(len(chunk_groups), dtype=bool)
             rows = np.flatnonzero(in_group & (self._languages() == lang))
             if len(rows) < MIN_LANG_CHUNKS:
                 rows = np.flatnonzero(in_group)
@@ -221,7 +224,7 @@ class Relevance:
         """BM25 terms and name words of a group's talks (computed on first use)."""
         if group not in self._vocab_cache:
             vocab = self.bm25_of(group).vocab_dict
-            talks = [t for i, t in enumerate(self.talks) if group != "notes" or self.has_notes[i]]
+            talks = [t for i, t in enumerate(self.talks) if not group or self.groups[i] == group]
             meta = {fold(w) for t in talks for w in words(" ".join(
                 (t.event, t.conference, t.note.city if t.note else "", *t.speakers,
                  *t.companies)))}

@@ -17,6 +17,7 @@ from ..models import Answer, Filters, IndexInfo, Passage, Result
 from ..settings import IndexSettings
 from .bm25 import bm25_scores, idf, known_share
 from .filters import FilterMask, parse_query
+from .groups import CATALOG, NOTES, TEXTS, talk_group
 from .fusion import (FusionParams, Ranked, group_by_talk, rank_talks, rescale, talk_weights,
                      title_bonus)
 from .highlight import best_sentence
@@ -43,9 +44,11 @@ class Retriever:
                               chunks=int(counts.get("chunks", len(stored.chunks))),
                               model=stored.manifest.get("model", {}).get("name", ""))
         self._has_notes = np.array([t.has_notes for t in self.talks], dtype=bool)
+        self._group = np.array([talk_group(t) for t in self.talks] or [NOTES])[:len(self.talks)]
         self._weights = talk_weights(self.talks, self.params)
+        self._is_talk = np.array([t.is_talk for t in self.talks], dtype=bool)
         self._filter_mask = FilterMask(self.talks)
-        self.relevance = Relevance(self.params, self.talks, self._has_notes, self._bm25_of,
+        self.relevance = Relevance(self.params, self.talks, self._group, self._bm25_of,
                                    stored.dense, self.chunk_talk, self._bm25_scores)
         # Each talk's first chunk row, in corpus order (for listing talks without a question).
         self._first_rows = np.unique(self.chunk_talk, return_index=True)
@@ -65,11 +68,10 @@ class Retriever:
 
     # -- candidates ------------------------------------------------------------------------
     def _allowed_talks(self, filters: Filters, group: str = "") -> np.ndarray:
-        mask = np.ones(len(self.talks), dtype=bool)
-        if not self.catalog_results or group == "notes":
-            mask &= self._has_notes
-        elif group == "catalog":
-            mask &= ~self._has_notes
+        """Talks of a group ("" for every group the answers may cite) that pass the filters."""
+        mask = self._group == group if group else np.ones(len(self.talks), dtype=bool)
+        if not self.catalog_results:
+            mask &= self._group != CATALOG
         if not filters.is_empty():
             mask &= self._filter_mask(filters)
         return mask
@@ -80,18 +82,24 @@ class Retriever:
         return self.stored.dense.search(qvec, self.params.depth, allowed_chunks)
 
     def _bm25_of(self, group: str) -> Any:
-        if group == "catalog" and self.stored.bm25_catalog is not None:
-            return self.stored.bm25_catalog
-        return self.stored.bm25
+        found = {CATALOG: self.stored.bm25_catalog, TEXTS: self.stored.bm25_texts}.get(group)
+        return found if found is not None else self.stored.bm25
+
+    def _group_rows(self) -> dict[str, tuple[int, int]]:
+        """Chunk rows of each group: talks with notes, the notes' own text, the catalog."""
+        a = self.stored.notes_chunks
+        b = a + self.stored.text_chunks
+        return {NOTES: (0, a), TEXTS: (a, b), CATALOG: (b, len(self.stored.chunks))}
 
     def _bm25_scores(self, text: str, group: str) -> np.ndarray:
-        """BM25 scores for every chunk row; rows outside the group score 0."""
-        n, split = len(self.stored.chunks), self.stored.notes_chunks
-        out = np.zeros(n, dtype=np.float32)
-        if group in ("notes", ""):
-            out[:split] = bm25_scores(self.stored.bm25, text)
-        if group in ("catalog", "") and self.stored.bm25_catalog is not None:
-            out[split:] = bm25_scores(self.stored.bm25_catalog, text)
+        """BM25 scores for every chunk row, each group on its own statistics; rows outside
+        the group score 0."""
+        out = np.zeros(len(self.stored.chunks), dtype=np.float32)
+        for name, (start, end) in self._group_rows().items():
+            index = {NOTES: self.stored.bm25, TEXTS: self.stored.bm25_texts,
+                     CATALOG: self.stored.bm25_catalog}[name]
+            if group in (name, "") and index is not None and end > start:
+                out[start:end] = bm25_scores(index, text)
         return out
 
     def _top_bm25(self, scores: np.ndarray, allowed_chunks: np.ndarray | None
@@ -144,14 +152,17 @@ class Retriever:
         a = {"dense": 0.0, "bm25": 1.0}.get(
             mode, self.params.bm25_weight * known_share(self._bm25_of(group), text))
         by_talk = group_by_talk(rows, a * bm25_n + (1 - a) * dense_n, self.chunk_talk)
+        # The header bonus rewards a question that names a talk; the notes' own text has no
+        # talk to name (its header is the note's title, which every question about the event
+        # would match).
         bonus = title_bonus(self.stored.talk_dense, qvec, allowed_talks, by_talk.keys(),
-                            self.params) if mode == "hybrid" else None
+                            self.params) if mode == "hybrid" and group != TEXTS else None
         ranked = rank_talks(by_talk, bonus, self._weights)
         return ranked, best_dense, best_bm25
 
     def list_talks(self, filters: Filters) -> list[Ranked]:
         """Filters without words: every matching talk, in corpus order."""
-        allowed = self._allowed_talks(filters)
+        allowed = self._allowed_talks(filters) & self._is_talk
         talks, first = self._first_rows
         keep = allowed[talks]
         talks, first = talks[keep], first[keep]
@@ -164,9 +175,11 @@ class Retriever:
         text, filters = parse_query(query)
         if text:
             qvec = self.encoder.embed_query(text)
-            groups = ["notes"]
+            groups = [NOTES]
+            if self.stored.text_chunks:
+                groups.append(TEXTS)
             if self.cites_catalog:
-                groups.append("catalog")
+                groups.append(CATALOG)
             ranked = []
             for group in groups:
                 found, best_dense, best_bm25 = self.rank(text, filters, qvec=qvec, group=group)
@@ -182,10 +195,12 @@ class Retriever:
                       offset=offset, total=len(ranked), has_more=offset + k < len(ranked))
 
     def _cut(self, ranked: list[Ranked]) -> list[Ranked]:
-        """Talks far below the best one are weak matches, not answers."""
+        """Talks far below the best one are weak matches, not answers. The best talk sets the
+        bar: a note's own text (an intro naming every talk) must not push talks out."""
         if not ranked:
             return ranked
-        floor = self.params.relative_floor * ranked[0].score
+        best = next((r.score for r in ranked if self._is_talk[r.talk]), ranked[0].score)
+        floor = self.params.relative_floor * best
         return [r for r in ranked if r.score >= floor]
 
     def _result(self, rank: int, ranked: Ranked, text: str) -> Result:
@@ -193,7 +208,7 @@ class Retriever:
         for row in ranked.chunks[: self.params.passages]:
             chunk = self.stored.chunks[row]
             body = chunk.text or ""
-            bm25 = self._bm25_of("notes" if self._has_notes[ranked.talk] else "catalog")
+            bm25 = self._bm25_of(str(self._group[ranked.talk]))
             highlight = best_sentence(body, text, lambda t: idf(bm25, t)) if text else ""
             passages.append(Passage(text=body, highlight=highlight))
         if len(passages) > 1 and not passages[1].highlight:

@@ -31,8 +31,10 @@ class StoredIndex:
     dense: DenseIndex                        # one vector per chunk (dense.faiss, vectors.npy)
     bm25: Any
     talk_dense: DenseIndex                   # one vector per talk header (title, speakers, ...)
-    bm25_catalog: Any = None                 # BM25 of the catalog-only chunks (rows after notes)
+    bm25_catalog: Any = None                 # BM25 of the catalog-only chunks (the last rows)
     notes_chunks: int = 0                    # chunks [0, notes_chunks) belong to talks with notes
+    bm25_texts: Any = None                   # BM25 of the notes' own text (rows after the talks')
+    text_chunks: int = 0                     # ... [notes_chunks, notes_chunks + text_chunks)
 
 
 def talk_to_record(talk: Talk) -> dict[str, Any]:
@@ -63,7 +65,8 @@ def talk_from_record(rec: dict[str, Any]) -> Talk:
 def write_index(out: Path, manifest: dict[str, Any], talks: list[Talk], chunks: list[Chunk],
                 chunk_hashes: list[str], vectors: np.ndarray, bm25: Any,
                 talk_vectors: np.ndarray, talk_hashes: list[str],
-                extra_files: dict[str, str] | None = None, bm25_catalog: Any = None) -> None:
+                extra_files: dict[str, str] | None = None, bm25_catalog: Any = None,
+                bm25_texts: Any = None) -> None:
     """Write a complete index into a temporary sibling of `out`, then swap it into place.
     Temporary folders that killed builds left behind are removed first."""
     out = out.resolve()
@@ -79,6 +82,8 @@ def write_index(out: Path, manifest: dict[str, Any], talks: list[Talk], chunks: 
         bm25.save(str(tmp / "bm25"), show_progress=False)
         if bm25_catalog is not None:
             bm25_catalog.save(str(tmp / "bm25-catalog"), show_progress=False)
+        if bm25_texts is not None:
+            bm25_texts.save(str(tmp / "bm25-texts"), show_progress=False)
         _write_json(tmp / "talks.json", [talk_to_record(t) for t in talks])
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for chunk, h in zip(chunks, chunk_hashes):
@@ -149,7 +154,11 @@ def load_index(path: Path) -> StoredIndex:
         bm25_catalog = None
         if (path / "bm25-catalog").is_dir():
             bm25_catalog = bm25s.BM25.load(str(path / "bm25-catalog"), show_progress=False)
+        bm25_texts = None
+        if (path / "bm25-texts").is_dir():
+            bm25_texts = bm25s.BM25.load(str(path / "bm25-texts"), show_progress=False)
         notes_chunks = int(manifest.get("counts", {}).get("notes_chunks", len(chunks)))
+        text_chunks = int(manifest.get("counts", {}).get("text_chunks", 0))
     except Exception as exc:  # any unreadable part means a corrupt index
         raise IndexCorruptError(f"index at {path} is corrupt ({type(exc).__name__}: {exc}); "
                                 f"rebuild it with `python -m index.build --out {path}`") from exc
@@ -159,7 +168,7 @@ def load_index(path: Path) -> StoredIndex:
                                 f"{len(dense)} vectors); rebuild it with "
                                 f"`python -m index.build --out {path}`")
     return StoredIndex(path, manifest, talks, chunks, hashes, dense, bm25, talk_dense,
-                       bm25_catalog, notes_chunks)
+                       bm25_catalog, notes_chunks, bm25_texts, text_chunks)
 
 
 def cached_vectors(path: Path, model: str) -> dict[str, np.ndarray]:

@@ -12,13 +12,17 @@ _MRKDWN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # Characters that would end or split a `<url|label>` link, percent-encoded inside URLs.
 _URL_UNSAFE = {"|": "%7C", "<": "%3C", ">": "%3E", " ": "%20", '"': "%22", "`": "%60"}
 _WHITESPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Control characters, bidirectional overrides and isolates, and zero-width characters: none
+# belongs in a note's text as Slack or a terminal shows it, and they can disguise text or links.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069"
+                      r"\ufeff]")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
 
 def mrkdwn(text: str) -> str:
-    """Escape `&`, `<` and `>` so Slack shows the text as written, never as markup."""
-    return text.translate(_MRKDWN)
+    """Escape `&`, `<` and `>` so Slack shows the text as written, never as markup; control,
+    bidi and zero-width characters are removed."""
+    return _CONTROL.sub("", text).translate(_MRKDWN)
 
 
 def safe_url(url: str) -> str | None:

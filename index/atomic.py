@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import os
 import shutil
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,8 +20,31 @@ from pathlib import Path
 
 
 def temp_sibling(final: Path) -> Path:
-    """A fresh, unique temporary path beside `final` (not created)."""
-    return final.parent / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    """A fresh, unique temporary path beside `final` (not created), naming the host and
+    process that writes it, so that a later run can tell a dead writer's leftovers."""
+    return final.parent / f".{final.name}.tmp-{_host()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _host() -> str:
+    return "".join(ch for ch in socket.gethostname() if ch.isalnum())[:32] or "host"
+
+
+def _writer_is_dead(tmp: Path) -> bool:
+    """Whether the temporary folder's writer ran on this host and has exited (a folder from
+    another host, such as another pod on a shared volume, is never judged by its pid)."""
+    parts = tmp.name.rsplit(".tmp-", 1)[-1].split("-")
+    if len(parts) != 3 or parts[0] != _host() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 @contextlib.contextmanager
@@ -99,11 +123,12 @@ def replace_dir(new: Path, out: Path) -> None:
 
 
 def remove_stale_temps(parent: Path, name: str, max_age_s: float = 3600.0) -> None:
-    """Delete `.NAME.tmp-*` folders in `parent` last touched more than `max_age_s` ago."""
+    """Delete `.NAME.tmp-*` folders in `parent` whose writer on this host has exited, or that
+    were last touched more than `max_age_s` ago (killed builds leave them behind)."""
     now = time.time()
     for tmp in parent.glob(f".{name}.tmp-*"):
         try:
-            if now - tmp.stat().st_mtime > max_age_s:
+            if _writer_is_dead(tmp) or now - tmp.stat().st_mtime > max_age_s:
                 shutil.rmtree(tmp, ignore_errors=True)
         except FileNotFoundError:
             pass

@@ -8,6 +8,8 @@ even when named README.md, and a file that holds a single talk needs no heading 
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import yaml
 
 from ..models import Note, Problem
 from ..text import talk_id
-from .frontmatter import validate_meta
+from .frontmatter import MAX_FRONT_MATTER, load_yaml, validate_meta
 from .parsing import parse_file
 
 SKIP_NAMES = {"readme.md", "contributing.md", "license.md", "changelog.md"}
@@ -47,22 +49,63 @@ def _skipped_folder(rel: Path) -> bool:
     return any(part.startswith((".", "_")) or part == "catalog" for part in rel.parts[:-1])
 
 
+def _walk(root: Path) -> list[Path]:
+    """Every path under root, without following links to folders (a link could lead out of
+    the corpus, or in a circle)."""
+    out = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs.sort()
+        base = Path(folder)
+        out += [base / name for name in sorted(files)]
+        out += [base / name for name in dirs if name.endswith((".md", ".yaml"))]
+    return sorted(out)
+
+
+def _unusable(path: Path, root: Path) -> str:
+    """Why a corpus entry cannot be read as a notes file ("" when it can): a link leading out
+    of the corpus or nowhere, a folder, a pipe or a device."""
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return "a link to nothing"
+        if root.resolve() not in target.parents:
+            return "a link out of the corpus (not followed)"
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"unreadable ({exc.strerror})"
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a pipe, socket or device)"
+    return ""
+
+
 def notes_folders(root: Path) -> list[Path]:
     """Folders of the corpus that hold a notes.yaml, outermost first."""
-    return sorted((p.parent for p in root.rglob(FOLDER_META)
-                   if not _skipped_folder(p.relative_to(root))), key=lambda p: len(p.parts))
+    return sorted((p.parent for p in _walk(root) if p.name == FOLDER_META and
+                   not _skipped_folder(p.relative_to(root)) and not _unusable(p, root)),
+                  key=lambda p: len(p.parts))
 
 
-def note_files(root: Path, folders: list[Path] | None = None) -> list[Path]:
+def note_files(root: Path, folders: list[Path] | None = None,
+               problems: list[Problem] | None = None) -> list[Path]:
     """Markdown notes under root: READMEs are skipped except inside a notes folder, and so are
-    folders starting with '.', '_' or named 'catalog'."""
+    folders starting with '.', '_' or named 'catalog'. Entries that are not readable files
+    are skipped with a warning added to `problems`."""
     folders = notes_folders(root) if folders is None else folders
     out = []
-    for path in sorted(root.rglob("*.md")):
+    for path in _walk(root):
         rel = path.relative_to(root)
-        if _skipped_folder(rel):
+        if path.suffix != ".md" or _skipped_folder(rel):
             continue
         if path.name.lower() in SKIP_NAMES and _folder_of(path, folders) is None:
+            continue
+        why = _unusable(path, root)
+        if why:
+            if problems is not None:
+                problems.append(Problem(str(path), 1, f"skipped: {why}", severity="warning"))
             continue
         out.append(path)
     return out
@@ -80,7 +123,10 @@ def _folder_meta(folder: Path, root: Path) -> tuple[dict[str, Any], list[Problem
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
+        if len(text) > MAX_FRONT_MATTER:
+            return {}, [Problem(name, 1, f"{FOLDER_META} is longer than {MAX_FRONT_MATTER:,} "
+                                         "characters; keep it to the front matter keys")]
+        raw = load_yaml(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = 1 + (mark.line if mark is not None else 0)
@@ -103,7 +149,12 @@ def read_corpus(root: Path) -> Corpus:
     notes: list[Note] = []
     hashes: dict[str, str] = {}
     seen: set[str] = set()
-    for path in note_files(root, folders):
+    files = note_files(root, folders, problems)
+    if not files:
+        problems.append(Problem(str(root), 1, (
+            "no notes here: the corpus has no Markdown (*.md) notes files; add notes (see "
+            "corpus/README.md) or point --corpus (or CORPUS_DIR) at the folder that has them")))
+    for path in files:
         folder = _folder_of(path, folders)
         hashes[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
         note, found = parse_file(path, str(path), defaults.get(folder) if folder else None,

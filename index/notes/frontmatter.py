@@ -18,6 +18,34 @@ EVENT_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 LANG_RE = re.compile(r"^[a-z]{2}$")
 YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+MAX_FRONT_MATTER = 16_384        # characters: real front matter is a few hundred
+SHOWN = 40                       # characters of an untrusted value shown in an error
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors' aliases (`*name`): a few lines of aliases can expand into
+    gigabytes (the "billion laughs"), and front matter never needs them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse front matter YAML, bounded: no aliases (YAMLError otherwise)."""
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader subclass)
+
+
+def shown(value: Any) -> str:
+    """An untrusted value for an error message: its repr, cut to a short prefix, and its type
+    when it is not text (never the whole of a huge value)."""
+    if not isinstance(value, (str, int, float, dt.date)):
+        return f"a YAML {type(value).__name__}"
+    text = repr(value)
+    return text if len(text) <= SHOWN else f"{text[:SHOWN]}… ({len(text)} characters)"
 
 
 @dataclass(frozen=True)
@@ -76,7 +104,7 @@ def _field_value(key: str, value: Any) -> Any:
     if key == "year":
         if isinstance(value, bool) or not isinstance(value, int) and not (
                 isinstance(value, str) and value.strip().isdigit()):
-            return _Invalid(f"field 'year' must be a whole number like 2019, got {value!r}")
+            return _Invalid(f"field 'year' must be a whole number like 2019, got {shown(value)}")
         year = int(value)
         if not 1990 <= year <= 2100:
             return _Invalid(f"field 'year' must be a year between 1990 and 2100, got {year}")
@@ -84,7 +112,7 @@ def _field_value(key: str, value: Any) -> Any:
     if key == "date":
         text = _as_text(value)
         if not DATE_RE.match(text):
-            return _Invalid(f"field 'date' must look like 2019-05-21 (or 2019-05), got {value!r}")
+            return _Invalid(f"field 'date' must look like 2019-05-21 (or 2019-05), got {shown(value)}")
         return text
     if isinstance(value, (dict, list)):
         return _Invalid(f"field '{key}' must be a single line of text, got a YAML "
@@ -118,14 +146,14 @@ def validate_meta(path: str, raw: Any, lines: list[str], first_line: int,
     if "event" in clean and not EVENT_RE.match(clean["event"]):
         problems.append(Problem(path, where.get("event", first_line), (
             f"field 'event' must be a short id of lowercase letters, digits and '-', "
-            f"like kubecon-eu-2019, got {clean['event']!r}")))
+            f"like kubecon-eu-2019, got {shown(clean['event'])}")))
     if "language" in clean and not LANG_RE.match(clean["language"]):
         problems.append(Problem(path, where.get("language", first_line), (
             f"field 'language' must be a two-letter ISO 639-1 code like en, da or fr, "
-            f"got {clean['language']!r}")))
+            f"got {shown(clean['language'])}")))
     if "url" in clean and not re.match(r"^https?://", clean["url"]):
         problems.append(Problem(path, where.get("url", first_line), (
-            f"field 'url' must start with http:// or https://, got {clean['url']!r}")))
+            f"field 'url' must start with http:// or https://, got {shown(clean['url'])}")))
     missing = [k for k in REQUIRED if k not in clean and k not in inherited and k not in
                {p.message.split("'")[1] for p in problems if p.message.startswith("field '")}]
     if missing:
@@ -179,8 +207,12 @@ def read_document(path: Path, display: str | None = None,
             "front matter starts with '---' but has no closing '---' line; add one after "
             "the last field")),))
     fm_lines = lines[1:end]
+    if sum(len(line) + 1 for line in fm_lines) > MAX_FRONT_MATTER:
+        return Document(_empty_meta(name), "", 1, (Problem(name, 1, (
+            f"front matter is longer than {MAX_FRONT_MATTER:,} characters; keep it to the "
+            "'key: value' lines of title, author, url, conference, event, year, language")),))
     try:
-        raw = yaml.safe_load("\n".join(fm_lines))
+        raw = load_yaml("\n".join(fm_lines))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = 2 + (mark.line if mark is not None else 0)

@@ -24,6 +24,7 @@ KINDS = ("talk", "keynote", "keynote_block", "panel", "workshop", "tutorial",
 PREFIX_KINDS = {"keynote": "keynote", "tutorial": "tutorial", "workshop": "workshop",
                 "panel": "panel", "lightning talk": "lightning_talk"}
 NOTE_TEXT = "note_text"      # the kind of a note's own text (not a talk)
+LEADING_SYMBOLS = re.compile(r"^[^\w\"“'‘(\[]+")      # `🌳 Title`, `→ Title`
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ class _TalkReader:
     def _head(self, seg: Segment) -> Byline | None:
         """What the heading, list item or paragraph naming the talk says."""
         if seg.title:
-            return Byline(title=seg.title)
+            return read_title(seg.title)
         if seg.video and seg.lead is not None:
             return Byline(title=self._lead_text(seg))
         inline = seg.lead if seg.lead is not None else (
@@ -254,7 +255,7 @@ class _TalkReader:
 def read_title(text: str) -> Byline:
     """Title and people of a heading or a list item: `Talk 3:` prefixes dropped, `Title -
     Speaker, Company` and `Speaker - Title` both understood."""
-    prefix, rest = strip_prefix(text)
+    prefix, rest = strip_prefix(LEADING_SYMBOLS.sub("", text))
     head = parse_byline(rest)
     if head.speakers:
         return head

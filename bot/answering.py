@@ -19,11 +19,13 @@ from bot.content import is_help
 from bot.logs import hash_user, log_answer, new_error_id
 from bot.search import Searcher
 from index.errors import QueryError
+from index.models import Answer
 
 # The logger name from before the listeners were split up: operators' log searches use it.
 logger = logging.getLogger("bot.listeners")
 
 Send = Callable[[Message], Awaitable[Any]]
+Tag = Callable[[Answer], dict[str, Any]]     # message metadata for an answer (threads)
 
 
 async def apologise(send: Send, where: str) -> str:
@@ -55,8 +57,9 @@ class Answerer:
         return hash_user(user, self.salt)
 
     async def reply(self, *, question: str, offset: int, user: str, surface: str, view: View,
-                    send: Send, send_error: Send | None = None) -> bool:
-        """Answer one question (or show help) and log one line; True when the answer was sent."""
+                    send: Send, send_error: Send | None = None, tag: Tag | None = None) -> bool:
+        """Answer one question (or show help) and log one line; True when the answer was sent.
+        `tag` gives the answer's message metadata (what a thread remembers of it)."""
         start = time.perf_counter()
         user_hash = self.user_hash(user)
 
@@ -74,7 +77,8 @@ class Answerer:
                 log_answer(user=user_hash, surface=surface, latency_ms=elapsed(), talks=(),
                            offset=offset, outcome="rejected")
                 return False
-            await send(blocks.answer_message(answer, view, self.values.pack))
+            message = blocks.answer_message(answer, view, self.values.pack)
+            await send(message | {"metadata": tag(answer)} if tag is not None else message)
             log_answer(user=user_hash, surface=surface, latency_ms=elapsed(),
                        talks=[r.talk.id for r in answer.results], offset=offset,
                        outcome="answered" if answer.results else "nothing_found")

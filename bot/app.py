@@ -13,6 +13,7 @@ from bot.answering import Answerer
 from bot.buttons import ValueStore
 from bot.feedback import FeedbackLog
 from bot.listeners import register_listeners
+from bot.listeners.home import HomeFacts
 from bot.retries import SeenEvents
 from bot.search import Retriever, Searcher
 from bot.settings import Settings
@@ -46,5 +47,6 @@ def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient 
         values=values or ValueStore(),
         salt=settings.secret("user_hash_salt"),
     )
-    register_listeners(app, answerer, FeedbackLog(settings.feedback_path), SeenEvents())
+    register_listeners(app, answerer, FeedbackLog(settings.feedback_path), SeenEvents(),
+                       HomeFacts(retriever), settings.auto_answer_channels)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from index.models import Answer, Filters, IndexInfo, Talk
+from index.models import Answer, Filters, IndexInfo, Result, Talk
 
 EXAMPLES: tuple[str, ...] = (
     "what did Netflix say about Spinnaker",
@@ -137,8 +137,19 @@ def suggestion(filters: Filters, command: str = "") -> str:
     return f"Try other or fewer words, for example: {example}"
 
 
-def no_notes_line(talk: Talk) -> str:
-    """Said plainly for a talk known only from the conference catalog."""
+DESCRIPTION_LIMIT = 300   # characters of the official description quoted for such a talk
+
+
+def no_notes_line(talk: Talk, described: bool = False) -> str:
+    """Said plainly for a talk known only from the conference catalog; `described`: its
+    passage is the official description (from the schedule), quoted below this line."""
+    if described:
+        return "No notes cover this talk yet. From the official description:"
     if talk.link("video"):
         return "No notes cover this talk yet; only the conference catalog lists it. Watch the recording:"
     return "No notes cover this talk yet; only the conference catalog lists it."
+
+
+def described(result: Result) -> bool:
+    """Whether a talk without notes has its official description as its passage."""
+    return not has_notes(result.talk) and bool(result.passages and result.passages[0].text.strip())

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import NoDecode
 
 from index.search.store import read_manifest
 from index.settings import IndexSettings
@@ -37,6 +38,7 @@ class Settings(IndexSettings):
     log_format: Literal["text", "json"] = "text"
     feedback_path: Path = Path("data/feedback.jsonl")
     user_hash_salt: SecretStr | None = None
+    auto_answer_channels: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
@@ -44,6 +46,14 @@ class Settings(IndexSettings):
         if not isinstance(value, str):
             return value
         return value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
+
+    @field_validator("auto_answer_channels", mode="before")
+    @classmethod
+    def _channel_ids(cls, value: object) -> object:
+        """`C0123,C0456` (commas or spaces) into channel ids."""
+        if isinstance(value, str):
+            return tuple(part for part in value.replace(",", " ").split() if part)
+        return value
 
     @field_validator("slack_command")
     @classmethod

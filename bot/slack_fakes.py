@@ -43,6 +43,7 @@ class MockSlack:
     acks: list[dict[str, Any]] = field(default_factory=list)
     fail: dict[str, str] = field(default_factory=dict)   # method -> Slack error to answer with
     port: int = 0
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages
 
     def __post_init__(self) -> None:
         self._changed = asyncio.Condition()
@@ -54,7 +55,8 @@ class MockSlack:
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> MockSlack:
         app = web.Application()
-        app.add_routes([web.post("/api/{method}", self._api), web.post("/response/{rid}", self._response),
+        app.add_routes([web.post("/api/{method}", self._api), web.get("/api/{method}", self._api),
+                        web.post("/response/{rid}", self._response),
                         web.get("/socket", self._websocket)])
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -111,13 +113,16 @@ class MockSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         raw = await request.text()
-        if request.content_type == "application/json":
+        if request.method == "GET":
+            body = dict(request.query)
+        elif request.content_type == "application/json":
             body = json.loads(raw) if raw else {}
         else:
             body = dict(parse_qsl(raw))
             for key in ("blocks", "attachments"):
                 if isinstance(body.get(key), str):
                     body[key] = json.loads(body[key])
+        body = dict(request.query) | body        # some methods send their arguments as query
         await self._record(Recorded(request.path, dict(request.headers), body))
         if method in self.fail:
             return web.json_response({"ok": False, "error": self.fail[method]})
@@ -129,9 +134,44 @@ class MockSlack:
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
         if method in ("chat.postMessage", "chat.postEphemeral"):
             ts = f"{int(time.time())}.{next(self._ts):06d}"
+            if method == "chat.postMessage":
+                self._keep_post(body, ts)
             return web.json_response({"ok": True, "channel": body.get("channel"), "ts": ts,
                                       "message": {"text": body.get("text"), "ts": ts}})
-        return web.json_response({"ok": True})
+        return web.json_response(self._conversations(method, body))
+
+    # -- conversations: what `say` and the bot's posts left in each channel ------------------
+    def say(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Keep a message event (a person's message) in the channel's history; returns it."""
+        self.history.setdefault(str(event.get("channel", "")), []).append(dict(event))
+        return event
+
+    def _keep_post(self, body: dict[str, Any], ts: str) -> None:
+        message = {"type": "message", "user": BOT_USER, "bot_id": "BBOT0001", "ts": ts,
+                   "text": body.get("text", ""), "blocks": body.get("blocks", [])}
+        if body.get("thread_ts"):
+            message["thread_ts"] = body["thread_ts"]
+        if isinstance(body.get("metadata"), dict):
+            message["metadata"] = body["metadata"]
+        self.history.setdefault(str(body.get("channel", "")), []).append(message)
+
+    def _conversations(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        """conversations.replies / .history / .open, views.publish; `{"ok": true}` for the rest."""
+        channel = str(body.get("channel", ""))
+        metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+        shown = [m if metadata else {k: v for k, v in m.items() if k != "metadata"}
+                 for m in sorted(self.history.get(channel, []), key=lambda m: float(m["ts"]))]
+        if method == "conversations.replies":
+            ts = str(body.get("ts", ""))
+            thread = [m for m in shown if m["ts"] == ts or m.get("thread_ts") == ts]
+            return {"ok": True, "messages": thread[: int(body.get("limit") or 1000)],
+                    "has_more": False}
+        if method == "conversations.history":
+            top = [m for m in shown if m.get("thread_ts", m["ts"]) == m["ts"]][::-1]
+            return {"ok": True, "messages": top[: int(body.get("limit") or 100)], "has_more": False}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(body.get("users", USER))[1:9]}}
+        return {"ok": True}
 
     async def _response(self, request: web.Request) -> web.Response:
         raw = await request.text()
@@ -255,3 +295,19 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
     """action_id -> value for every button."""
     return {e["action_id"]: e["value"] for b in message.get("blocks", []) if b["type"] == "actions"
             for e in b["elements"] if e.get("type") == "button"}
+
+
+def channel_message(text: str, ts: str = "1700000010.000100", channel: str = CHANNEL,
+                    thread_ts: str | None = None, user: str = USER,
+                    channel_type: str = "channel") -> dict[str, Any]:
+    """A `message` event in a channel (or, with thread_ts, a reply in a thread)."""
+    event = {"type": "message", "channel_type": channel_type, "user": user, "text": text,
+             "ts": ts, "channel": channel, "event_ts": ts}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def home_opened(user: str = USER, channel: str = "D0DM00001") -> dict[str, Any]:
+    return {"type": "app_home_opened", "user": user, "channel": channel, "tab": "home",
+            "event_ts": "1700000020.000100"}

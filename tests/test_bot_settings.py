@@ -36,6 +36,14 @@ def test_defaults() -> None:
     assert (s.port, s.log_level, s.log_format) == (3000, "INFO", "text")
     assert s.feedback_path == Path("data/feedback.jsonl") and s.catalog_results is True
     assert s.slack_bot_token is None and s.slack_app_token is None
+    assert s.auto_answer_channels == ()
+
+
+def test_auto_answer_channels_are_a_list_of_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTO_ANSWER_CHANNELS", " C0123ABCD, C0456EFGH ")
+    assert load_settings(_env_file=None).auto_answer_channels == ("C0123ABCD", "C0456EFGH")
+    monkeypatch.setenv("AUTO_ANSWER_CHANNELS", "C0123ABCD C0456EFGH")
+    assert load_settings(_env_file=None).auto_answer_channels == ("C0123ABCD", "C0456EFGH")
 
 
 def test_environment_wins_over_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -232,8 +240,10 @@ def test_manifest_matches_what_the_bot_listens_for() -> None:
 
     manifest = yaml.safe_load((ROOT / "slack-app-manifest.yaml").read_text())
     assert manifest["features"]["slash_commands"][0]["command"] == settings().slack_command
-    assert {"commands", "chat:write", "app_mentions:read", "im:history", "im:read",
-            "im:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert {"commands", "chat:write", "app_mentions:read", "im:history", "im:read", "im:write",
+            "channels:history", "groups:history"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_mention", "message.im", "message.channels", "message.groups", "app_home_opened"}
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True

@@ -25,13 +25,14 @@ ALLOWED = {
     "index.model": {"base"},
     "index.catalog": {"base", "index.notes"},
     "index.search": {"base", "index.model"},
+    "index.sources": {"base", "index.notes", "index.catalog"},
     "index.commands": {"base", "index.notes", "index.model", "index.catalog", "index.search",
-                       "index.commands"},
+                       "index.sources", "index.commands"},
     "bot": {"base", "index.model", "index.search", "index.commands", "bot"},
     "bench": {"base", "index.notes", "index.model", "index.catalog", "index.search",
               "index.commands", "bot", "bench"},
     "scripts": {"base", "index.notes", "index.model", "index.catalog", "index.search",
-                "index.commands", "bot", "scripts"},
+                "index.sources", "index.commands", "bot", "scripts"},
 }
 
 

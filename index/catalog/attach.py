@@ -45,11 +45,12 @@ def enrich(talk: Talk, entry: CatalogEntry) -> Talk:
 
 
 def catalog_talk(entry: CatalogEntry, talk_id: str) -> Talk:
-    """A talk no notes cover, as the catalog lists it."""
+    """A talk no notes cover, as the catalog lists it; its text is the official abstract,
+    when a schedule gave one."""
     return Talk(
         id=talk_id, title=entry.title, speakers=entry.speakers, companies=entry.companies,
         kind=entry.kind, event=entry.event, conference=entry.conference, year=entry.year,
-        level=entry.level, body="", links=entry.links(), note=None, has_notes=False,
+        level=entry.level, body=entry.abstract, links=entry.links(), note=None, has_notes=False,
         official_title=entry.title)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,9 @@ from ..errors import KubeconBotError
 from ..models import Link
 
 FIELDS = ("title", "speakers", "companies", "event", "year", "kind", "video", "slides",
-          "schedule", "conference", "city", "level", "title_zh", "video_cn", "source")
+          "schedule", "conference", "city", "level", "title_zh", "video_cn", "source",
+          "abstract", "time", "room", "same_as")
+MERGED = ("abstract", "time", "room", "video", "slides", "schedule", "level")
 REQUIRED = ("title", "event", "year")
 LINK_FIELDS = ("video", "slides", "schedule")
 KINDS = {"talk": "talk", "session": "talk", "keynote": "keynote", "lightning_talk": "lightning_talk",
@@ -47,6 +49,10 @@ class CatalogEntry:
     level: str = ""
     title_zh: str = ""
     video_cn: str = ""
+    abstract: str = ""       # the official description (from a schedule export)
+    time: str = ""           # start, ISO 8601
+    room: str = ""
+    same_as: str = ""        # the `source` of the entry this row adds to (see schedule.py)
 
     def links(self) -> tuple[Link, ...]:
         return tuple(Link(kind, getattr(self, kind)) for kind in LINK_FIELDS if getattr(self, kind))
@@ -63,7 +69,27 @@ def load_catalog(directory: Path) -> list[CatalogEntry]:
             entries.extend(_read_jsonl(path))
         elif suffix == ".csv":
             entries.extend(_read_csv(path))
-    return entries
+    return _merge_same(entries)
+
+
+def _merge_same(entries: list[CatalogEntry]) -> list[CatalogEntry]:
+    """Rows marked `same_as` another entry's source enrich that entry (its empty fields, and
+    speakers and companies when it names none) instead of being entries of their own; a row
+    whose entry is gone stands alone."""
+    by_source = {e.source: i for i, e in enumerate(entries) if not e.same_as}
+    out = list(entries)
+    dropped: set[int] = set()
+    for i, row in enumerate(entries):
+        target = by_source.get(row.same_as) if row.same_as else None
+        if target is None:
+            continue
+        have = out[target]
+        extra = {k: getattr(row, k) for k in MERGED if getattr(row, k) and not getattr(have, k)}
+        if not have.speakers and row.speakers:
+            extra.update(speakers=row.speakers, companies=row.companies)
+        out[target] = replace(have, **extra)
+        dropped.add(i)
+    return [e for i, e in enumerate(out) if i not in dropped]
 
 
 def _read_jsonl(path: Path) -> list[CatalogEntry]:
@@ -141,4 +167,5 @@ def _entry(row: dict[str, Any], path: Path, line: int) -> CatalogEntry:
         year=year, kind=KINDS[kind], video=text["video"], slides=text["slides"],
         schedule=text["schedule"], conference=text["conference"], city=text["city"],
         source=text["source"] or f"{path.name}:{line}", level=text["level"],
-        title_zh=text["title_zh"], video_cn=text["video_cn"])
+        title_zh=text["title_zh"], video_cn=text["video_cn"], abstract=text["abstract"],
+        time=text["time"], room=text["room"], same_as=text["same_as"])

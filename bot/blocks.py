@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot import buttons, content
+from bot import buttons, content, understood
 from bot.escape import label, link, mrkdwn, no_stars, user_mention
 from bot.excerpt import SLACK_COST, passage_parts, shorten
 from index.models import Answer, Result
@@ -128,10 +128,19 @@ def _buttons(answer: Answer, view: View, pack: buttons.Packer) -> dict[str, Any]
         where = buttons.CHANNEL if view.mode == THREAD else buttons.PRIVATE
         elements.append(_button("More results", buttons.MORE, pack(
             {"q": answer.query, "o": answer.offset + len(answer.results), "s": where})))
+    if understood.can_unfilter(answer):
+        elements.append(_unfilter_button(answer, view, pack))
     feedback = {"q": answer.query, "o": answer.offset, "t": ids}
     elements.append(_button(":thumbsup: Helpful", buttons.HELPFUL, pack(feedback)))
     elements.append(_button(":thumbsdown: Not helpful", buttons.NOT_HELPFUL, pack(feedback)))
     return {"type": "actions", "elements": elements}
+
+
+def _unfilter_button(answer: Answer, view: View, pack: buttons.Packer) -> dict[str, Any]:
+    """The same question again with no filter read from its words (issue 18)."""
+    where = buttons.CHANNEL if view.mode == THREAD else buttons.PRIVATE
+    return _button("Search without these filters", buttons.UNFILTERED, pack(
+        {"q": understood.unfiltered_question(answer.query), "o": 0, "s": where}))
 
 
 def _fallback(answer: Answer) -> str:
@@ -139,22 +148,26 @@ def _fallback(answer: Answer) -> str:
     return mrkdwn(shorten(f"Talks for “{answer.query}”: {titles}", FALLBACK_LIMIT, SLACK_COST))
 
 
-def nothing_found_message(answer: Answer, view: View) -> Message:
+def nothing_found_message(answer: Answer, view: View,
+                          pack: buttons.Packer = buttons.inline) -> Message:
     """Said plainly, with the filters that were applied and a suggestion."""
     lines = [f"{content.nothing_found(answer)}", f"*Question:* {_quoted(answer.query)}"]
     if not answer.filters.is_empty():
         described = shorten(answer.filters.describe().replace("`", "'"), 300, SLACK_COST)
         lines.append(f"*Filters applied:* `{mrkdwn(described)}`")
     lines.append(mrkdwn(content.suggestion(answer.filters, view.command)))
-    return {"text": mrkdwn(content.nothing_found(answer)),
-            "blocks": [_section("\n".join(lines)), _context(mrkdwn(content.footer(answer.info)))]}
+    found: list[dict[str, Any]] = [_section("\n".join(lines)), *understood.blocks(answer),
+                                   _context(mrkdwn(content.footer(answer.info)))]
+    if understood.can_unfilter(answer):
+        found.append({"type": "actions", "elements": [_unfilter_button(answer, view, pack)]})
+    return {"text": mrkdwn(content.nothing_found(answer)), "blocks": found}
 
 
 def answer_message(answer: Answer, view: View, pack: buttons.Packer = buttons.inline) -> Message:
     """The whole answer: header, the page of talks it holds, footer, buttons."""
     if not answer.results:
-        return nothing_found_message(answer, view)
-    blocks: list[dict[str, Any]] = [_section(_header(answer, view))]
+        return nothing_found_message(answer, view, pack)
+    blocks: list[dict[str, Any]] = [_section(_header(answer, view)), *understood.blocks(answer)]
     first_rank = answer.offset + 1
     for i, result in enumerate(answer.results):
         blocks.append({"type": "divider"})

@@ -16,7 +16,8 @@ SHARE = "kubecon_share"
 MORE = "kubecon_more"
 HELPFUL = "kubecon_helpful"
 NOT_HELPFUL = "kubecon_not_helpful"
-ALL = (SHARE, MORE, HELPFUL, NOT_HELPFUL)
+UNFILTERED = "kubecon_unfiltered"   # the question again without the filters read from its words
+ALL = (SHARE, MORE, HELPFUL, NOT_HELPFUL, UNFILTERED)
 
 MAX_VALUE = 2000      # Block Kit's limit for a button value
 INLINE_LIMIT = 1900   # longer values go to the cache and the button carries only the key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from bot import content
+from bot import content, understood
 from bot.escape import terminal
 from bot.excerpt import passage_parts, shorten
 from index.models import Answer, Result
@@ -63,11 +63,17 @@ def answer_text(answer: Answer, *, width: int = 88, color: bool = False) -> str:
         lines = [content.nothing_found(answer), f"Question: “{question}”"]
         if not answer.filters.is_empty():
             lines.append(f"Filters applied: {terminal(answer.filters.describe())}")
+        lines.extend(terminal(line) for line in understood.text_lines(answer))
+        if understood.can_unfilter(answer):
+            lines.append("To search without these filters, start the question with filters:off")
         lines.extend(["", content.suggestion(answer.filters), "", terminal(content.footer(answer.info))])
         return "\n".join(lines)
     header = f"{'More talks' if answer.offset else 'Talks'} for “{shorten(question, 500)}”"
     span = content.span(answer)
     parts = [f"{header} · {span}" if span else header]
+    extra = [terminal(line) for line in understood.text_lines(answer)]
+    if extra:
+        parts.append("\n".join(extra))
     for i, result in enumerate(answer.results):
         parts.append(talk_text(result, answer.offset + i + 1, width=width, color=color))
     parts.append(terminal(content.footer(answer.info)))

@@ -9,8 +9,11 @@ from pathlib import Path
 
 from .cli import open_retriever
 from .errors import KubeconBotError
-from .search.evaluation import as_answered, evaluate, load_questions, metrics
+from .search.evaluation import Question, as_answered, evaluate, first_match, load_questions, metrics
 from .search.filters import parse_query
+from .search.implicit_eval import ImpliedOutcome, implicit_metrics, load_implied
+from .models import Answer
+from .search.retriever import Retriever
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,9 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     # be refused there, as with CATALOG_RESULTS=false.
     questions = as_answered(questions, retriever.cites_catalog and args.mode == "hybrid")
 
+    filtered: set[str] = set()
+
     def talks_for(q: str) -> list[tuple[str, bool]]:
         if args.mode == "hybrid":
-            talks = [r.talk for r in retriever.search(q, k=depth).results]
+            answer = retriever.search(q, k=depth)
+            talks = [r.talk for r in answer.results]
+            if not answer.understood.is_empty():
+                filtered.add(q)
         else:
             text, filters = parse_query(q)
             ranked, _, _ = retriever.rank(text, filters, mode=args.mode)
@@ -47,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = evaluate(questions, talks_for)
     report = metrics(outcomes, ks=tuple(sorted({1, 3, 5, args.k})))
     report["mode"] = args.mode
+    if args.mode == "hybrid":
+        report["implicit_filtered"] = len(filtered)
+        implicit = _implicit_report(retriever, args.questions, questions, depth, args.k)
+        if implicit:
+            report["implicit"] = implicit
     if args.json:
         report["per_question"] = [{"q": o.question.q, "lang": o.question.lang, "rank": o.rank,
                                    "top": list(o.titles[:3])} for o in outcomes]
@@ -57,6 +70,29 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{mark:>3}  [{o.question.lang or '  '}] {o.question.q}")
         print(" ".join(f"{k}={v}" for k, v in report.items()))
     return 0
+
+
+def _implicit_report(retriever: Retriever, path: Path, questions: list[Question], depth: int,
+                     k: int) -> dict[str, object] | None:
+    """Issue 18's figures for the entries that say which filter their words imply (None when
+    the file has none): filter precision of the top 3, topic questions wrongly filtered, and
+    recall asked as written beside the same questions with explicit filters."""
+    implied = load_implied(path)
+    expect = {q.q: q for q in questions}
+    outcomes = []
+    for item in implied:
+        question = expect[item.q]
+
+        def rank(text: str) -> tuple[int | None, Answer]:
+            answer = retriever.search(text, k=depth)
+            titles = [(r.talk.title, r.talk.has_notes) for r in answer.results]
+            return first_match(titles, question.expect, question.catalog), answer
+
+        found, answer = rank(item.q)
+        explicit = rank(item.explicit)[0] if item.explicit else None
+        outcomes.append(ImpliedOutcome(item, tuple(r.talk for r in answer.results[:3]),
+                                       not answer.understood.is_empty(), found, explicit))
+    return implicit_metrics(outcomes, k) if outcomes else None
 
 
 if __name__ == "__main__":

@@ -178,6 +178,54 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class Understood:
+    """Filters read from a question's own words ("in 2021", "at KubeCon Barcelona", "from
+    Google"): hard ones restrict the talks like explicit filters (`events` is any of those
+    events), `boost` names only favour matching talks. `labels` say it to the user."""
+
+    events: tuple[str, ...] = ()
+    year: int | None = None
+    company: str = ""
+    speaker: str = ""
+    boost: Filters = field(default_factory=Filters)
+    labels: tuple[str, ...] = ()
+    overview: bool = False      # the question asks about the event, year or company as a whole
+
+    def is_empty(self) -> bool:
+        return not (self.events or self.year or self.company or self.speaker)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"events": list(self.events), "year": self.year, "company": self.company,
+                "speaker": self.speaker, "labels": list(self.labels),
+                "boost": {"company": self.boost.company, "speaker": self.boost.speaker,
+                          "year": self.boost.year},
+                "overview": self.overview}
+
+
+@dataclass(frozen=True)
+class OverviewGroup:
+    name: str                       # a track or theme ("" when the talks have none)
+    titles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Overview:
+    """An event, a year or a company as a whole: how many talks the notes cover, the talks by
+    track or theme, the notes' authors."""
+
+    talks_with_notes: int
+    catalog_talks: int
+    groups: tuple[OverviewGroup, ...]
+    authors: tuple[str, ...]
+    events: tuple[str, ...]         # conferences covered, e.g. "KubeCon + CloudNativeCon Europe 2019"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"talks_with_notes": self.talks_with_notes, "catalog_talks": self.catalog_talks,
+                "groups": [{"name": g.name, "titles": list(g.titles)} for g in self.groups],
+                "authors": list(self.authors), "events": list(self.events)}
+
+
+@dataclass(frozen=True)
 class Passage:
     text: str
     highlight: str   # the sentence of text that best answers the question ("" if none)
@@ -217,9 +265,16 @@ class Answer:
     offset: int = 0                  # how many results came before these ("More results")
     total: int = 0                   # how many relevant talks exist in all
     has_more: bool = False
+    understood: Understood = field(default_factory=Understood)   # implicit filters
+    overview: Overview | None = None  # for a question about an event, year or company as a whole
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "results": [r.to_dict() for r in self.results]}
+        out: dict[str, Any] = {"query": self.query,
+                               "results": [r.to_dict() for r in self.results],
+                               "understood": self.understood.to_dict()}
+        if self.overview is not None:
+            out["overview"] = self.overview.to_dict()
+        return out
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Clicks on an answer's buttons: "Share in channel", "More results", helpful / not helpful.
+"""Clicks on an answer's buttons: "Share in channel", "More results", "Search without these
+filters", helpful / not helpful.
 
 The button ids and the values they carry are defined in `bot.buttons`."""
 
@@ -78,9 +79,9 @@ def _share(app: AsyncApp, answerer: Answerer) -> None:
 
 
 def _more(app: AsyncApp, answerer: Answerer) -> None:
-    """The next page: in the thread the answer is in, or privately."""
+    """The next page, or the question again without the filters read from its words (its value
+    says so): in the thread the answer is in, or privately."""
 
-    @app.action(buttons.MORE)
     async def on_more(ack: Any, body: dict[str, Any], action: dict[str, Any],
                       respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
@@ -88,16 +89,20 @@ def _more(app: AsyncApp, answerer: Answerer) -> None:
         if button is None:
             return
         private, (question, offset, where, _), user = button
+        surface = "unfiltered" if action.get("action_id") == buttons.UNFILTERED else "more"
         if where == buttons.CHANNEL:
             container = body.get("container", {})
             channel = str(container.get("channel_id") or body.get("channel", {}).get("id", ""))
             thread_ts = body.get("message", {}).get("thread_ts") or container.get("thread_ts")
-            await answerer.reply(question=question, offset=offset, user=user, surface="more",
+            await answerer.reply(question=question, offset=offset, user=user, surface=surface,
                                  view=View(blocks.THREAD, answerer.command),
                                  send=post_to(client, channel, thread_ts), send_error=private)
         else:
-            await answerer.reply(question=question, offset=offset, user=user, surface="more",
+            await answerer.reply(question=question, offset=offset, user=user, surface=surface,
                                  view=View(blocks.PRIVATE, answerer.command), send=private)
+
+    app.action(buttons.MORE)(on_more)
+    app.action(buttons.UNFILTERED)(on_more)
 
 
 def _feedback(app: AsyncApp, answerer: Answerer, feedback: FeedbackLog) -> None:

@@ -44,6 +44,7 @@ class FusionParams:
     note_text_weight: float = 0.9  # a note's own text (intro, travel) counts less than its talks
     catalog_floor_dense: float = 0.82  # a title alone must match closely: see relevance.py
     catalog_bm25: float = 2.5    # ... and share a rare word with the question
+    implied_boost: float = 0.1   # talks matching a name or year the question only mentions
 
 
 @dataclass(frozen=True)

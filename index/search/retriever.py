@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import ModelMismatchError
 from ..model.encoders import Encoder, encoder_for, make_encoder
-from ..models import Answer, Filters, IndexInfo, Passage, Result
+from ..models import Answer, Filters, IndexInfo, Passage, Result, Understood
 from ..settings import IndexSettings
 from .bm25 import bm25_scores, idf, known_share
 from .filters import FilterMask, parse_query
@@ -21,8 +21,11 @@ from .groups import CATALOG, NOTES, TEXTS, talk_group
 from .fusion import (FusionParams, Ranked, group_by_talk, rank_talks, rescale, talk_weights,
                      title_bonus)
 from .highlight import best_sentence
+from .overview import build_overview
 from .relevance import Relevance
 from .store import StoredIndex, load_index
+from .understanding import understand, without_switch
+from .vocabulary import Vocabulary
 
 __all__ = ["FusionParams", "Ranked", "Retriever", "load_retriever", "retriever_for"]
 
@@ -48,6 +51,13 @@ class Retriever:
         self._weights = talk_weights(self.talks, self.params)
         self._is_talk = np.array([t.is_talk for t in self.talks], dtype=bool)
         self._filter_mask = FilterMask(self.talks)
+        self.vocabulary = Vocabulary.build(self.talks)
+        self._title_words: dict[str, list[int]] = {}
+        for i, talk in enumerate(self.talks):
+            for word in set(talk.title.lower().replace("'", " ").split()):
+                self._title_words.setdefault(word, []).append(i)
+        self._title_vocab = sorted(self._title_words)
+        self._titled_cache: dict[str, np.ndarray] = {}
         self.relevance = Relevance(self.params, self.talks, self._group, self._bm25_of,
                                    stored.dense, self.chunk_talk, self._bm25_scores)
         # Each talk's first chunk row, in corpus order (for listing talks without a question).
@@ -67,19 +77,75 @@ class Retriever:
         return self.relevance.is_relevant(text, best_dense, best_bm25, group, qvec, found or ())
 
     # -- candidates ------------------------------------------------------------------------
-    def _allowed_talks(self, filters: Filters, group: str = "") -> np.ndarray:
-        """Talks of a group ("" for every group the answers may cite) that pass the filters."""
+    def _allowed_talks(self, filters: Filters, group: str = "",
+                       implied: np.ndarray | None = None) -> np.ndarray:
+        """Talks of a group ("" for every group the answers may cite) that pass the filters
+        (and the `implied` mask of the filters read from the question's words)."""
         mask = self._group == group if group else np.ones(len(self.talks), dtype=bool)
         if not self.catalog_results:
             mask &= self._group != CATALOG
         if not filters.is_empty():
             mask &= self._filter_mask(filters)
+        if implied is not None:
+            mask &= implied
         return mask
+
+    def implied_mask(self, understood: Understood) -> np.ndarray | None:
+        """Talks that pass the filters read from the question's words (None: no such filter);
+        `events` is any of those events."""
+        if understood.is_empty():
+            return None
+        mask = self._filter_mask(Filters(year=understood.year))
+        if understood.company:     # "Spotify's Culture of Failure" is Spotify's talk
+            mask &= self._filter_mask(Filters(company=understood.company)) | \
+                self._titled(understood.company)
+        if understood.speaker:     # notes often name a speaker only in the talk's heading
+            mask &= self._filter_mask(Filters(speaker=understood.speaker)) | \
+                self._titled(understood.speaker)
+        if understood.events:
+            mask &= np.logical_or.reduce([self._filter_mask(Filters(event=e))
+                                          for e in understood.events])
+        return mask
+
+    def _titled(self, name: str) -> np.ndarray:
+        """Talks whose title names the person or company: every part of the name is a word
+        of the title, one letter off allowed in parts of five letters or more (notes misspell
+        names). Looked up in an index of title words, and remembered per name."""
+        if name not in self._titled_cache:
+            from rapidfuzz import process
+            from rapidfuzz.distance import Levenshtein
+            out = self._is_talk.copy()
+            for part in (p.lower() for p in name.split() if p):
+                words = [part] if len(part) < 5 else [w for w, _, _ in process.extract(
+                    part, self._title_vocab, scorer=Levenshtein.distance, score_cutoff=1,
+                    limit=None)]
+                hit = np.zeros(len(self.talks), dtype=bool)
+                for word in words:
+                    hit[self._title_words.get(word, [])] = True
+                out &= hit
+            self._titled_cache[name] = out
+        return self._titled_cache[name]
+
+    def _boosted(self, ranked: list[Ranked], boost: Filters) -> list[Ranked]:
+        """Weak evidence ("Google" named in passing, a bare year) favours matching talks."""
+        if boost.is_empty() or not ranked:
+            return ranked
+        match = self._filter_mask(boost)
+        if boost.company:
+            match |= self._titled(boost.company)
+        factor = 1.0 + self.params.implied_boost
+        out = [Ranked(r.talk, r.score * factor, r.chunks) if match[r.talk] else r for r in ranked]
+        return sorted(out, key=lambda r: (-r.score, r.talk))
 
     def dense_candidates(self, qvec: np.ndarray, allowed_chunks: np.ndarray | None
                          ) -> tuple[np.ndarray, np.ndarray]:
         """(chunk rows, cosines) of the nearest chunks, best first."""
         return self.stored.dense.search(qvec, self.params.depth, allowed_chunks)
+
+    def _group_chunks(self, group: str, filters: Filters) -> np.ndarray | None:
+        """Chunk rows of a group within the explicit filters (None: every row)."""
+        mask = self._allowed_talks(filters, group)
+        return None if mask.all() else np.flatnonzero(mask[self.chunk_talk])
 
     def _bm25_of(self, group: str) -> Any:
         found = {CATALOG: self.stored.bm25_catalog, TEXTS: self.stored.bm25_texts}.get(group)
@@ -118,51 +184,60 @@ class Retriever:
 
     # -- ranking -----------------------------------------------------------------------------
     def rank(self, text: str, filters: Filters, mode: str = "hybrid",
-             qvec: np.ndarray | None = None, group: str = "notes"
-             ) -> tuple[list[Ranked], float, float]:
+             qvec: np.ndarray | None = None, group: str = "notes",
+             implied: np.ndarray | None = None) -> tuple[list[Ranked], float, float]:
         """Candidate talks of a group ("notes", "catalog" or "" for all), best first, plus the
         best dense and BM25 scores seen. Each group is scored on its own scale."""
-        allowed_talks = self._allowed_talks(filters, group)
+        allowed_talks = self._allowed_talks(filters, group, implied)
         allowed_chunks = None
         if not allowed_talks.all():
             allowed_chunks = np.flatnonzero(allowed_talks[self.chunk_talk])
             if len(allowed_chunks) == 0:
                 return [], 0.0, 0.0
         uses_dense, uses_bm25 = mode in ("hybrid", "dense"), mode in ("hybrid", "bm25")
-        best_dense = best_bm25 = ref = 0.0
+        best_dense = best_bm25 = ref = best_dense_scale = bm25_scale = 0.0
         d_rows = b_rows = np.zeros(0, dtype=np.int64)
+        # Filters read from the question's words narrow the candidates without changing how
+        # the rest score: each group is scaled by its best candidates before that reading (an
+        # explicit filter is the asker's own scope, and scales within it).
+        scale = self._group_chunks(group, filters) if implied is not None else None
         if uses_dense:
             if qvec is None:
                 qvec = self.encoder.embed_query(text)
             d_rows, d_sims = self.dense_candidates(qvec, allowed_chunks)
             if len(d_sims):
                 best_dense = float(d_sims[0])
-                ref = float(d_sims[-1]) if len(d_sims) > 1 else best_dense - 1.0
+                top = self.dense_candidates(qvec, scale)[1] if scale is not None else d_sims
+                ref = float(top[-1]) if len(top) > 1 else float(top[0]) - 1.0
+                best_dense_scale = max(float(top[0]), best_dense)
         if uses_bm25:
             all_bm25 = self._bm25_scores(text, group)
             b_rows, b_scores = self._top_bm25(all_bm25, allowed_chunks)
             best_bm25 = float(b_scores[0]) if len(b_scores) else 0.0
+            bm25_scale = float(all_bm25[scale].max()) if scale is not None and len(scale) \
+                else best_bm25
         rows = np.union1d(d_rows, b_rows).astype(np.int64)
         if len(rows) == 0:
             return [], best_dense, best_bm25
         zeros = np.zeros(len(rows), dtype=np.float32)
-        dense_n = rescale(self.stored.dense.scores(qvec, rows), best_dense, ref) \
+        dense_n = rescale(self.stored.dense.scores(qvec, rows), best_dense_scale, ref) \
             if uses_dense and len(d_rows) and qvec is not None else zeros
-        bm25_n = all_bm25[rows] / best_bm25 if uses_bm25 and best_bm25 > 0 else zeros
+        bm25_n = all_bm25[rows] / bm25_scale if uses_bm25 and best_bm25 > 0 else zeros
         a = {"dense": 0.0, "bm25": 1.0}.get(
             mode, self.params.bm25_weight * known_share(self._bm25_of(group), text))
         by_talk = group_by_talk(rows, a * bm25_n + (1 - a) * dense_n, self.chunk_talk)
         # The header bonus rewards a question that names a talk; the notes' own text has no
         # talk to name (its header is the note's title, which every question about the event
         # would match).
-        bonus = title_bonus(self.stored.talk_dense, qvec, allowed_talks, by_talk.keys(),
+        scale_talks = allowed_talks if scale is None else self._allowed_talks(filters, group)
+        bonus = title_bonus(self.stored.talk_dense, qvec, scale_talks, by_talk.keys(),
                             self.params) if mode == "hybrid" and group != TEXTS else None
         ranked = rank_talks(by_talk, bonus, self._weights)
         return ranked, best_dense, best_bm25
 
-    def list_talks(self, filters: Filters) -> list[Ranked]:
+    def list_talks(self, filters: Filters, implied: np.ndarray | None = None) -> list[Ranked]:
         """Filters without words: every matching talk, in corpus order."""
-        allowed = self._allowed_talks(filters) & self._is_talk
+        allowed = self._allowed_talks(filters, "", implied) & self._is_talk
         talks, first = self._first_rows
         keep = allowed[talks]
         talks, first = talks[keep], first[keep]
@@ -172,27 +247,52 @@ class Retriever:
     # -- answers -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 3, offset: int = 0) -> Answer:
         """Answer a question: up to k talks after `offset`, each with its best passages."""
-        text, filters = parse_query(query)
-        if text:
-            qvec = self.encoder.embed_query(text)
-            groups = [NOTES]
-            if self.stored.text_chunks:
-                groups.append(TEXTS)
-            if self.cites_catalog:
-                groups.append(CATALOG)
-            ranked = []
-            for group in groups:
-                found, best_dense, best_bm25 = self.rank(text, filters, qvec=qvec, group=group)
-                if found and self.is_relevant(text, best_dense, best_bm25, group, qvec, found):
-                    ranked += self._cut(found)
-            # Catalog talks (already down-weighted) slot in where they score higher.
-            ranked = self._cut(sorted(ranked, key=lambda r: -r.score))
+        asked, literal = without_switch(query)
+        text, filters = parse_query(asked)
+        understood, words = Understood(), text
+        if text and not literal:
+            understood, words = understand(text, self.vocabulary, filters)
+        implied = self.implied_mask(understood)
+        overview = None
+        if understood.overview or not text:
+            ranked = self.list_talks(filters, implied)
+            if understood.overview:
+                ranked = self._overview_order(text, filters, implied, ranked)
+            if understood.overview and offset == 0:
+                overview = build_overview([self.talks[r.talk] for r in ranked])
         else:
-            ranked = self.list_talks(filters)
+            ranked = self._boosted(self._answers(words, filters, implied), understood.boost)
         page = ranked[offset:offset + k]
-        results = tuple(self._result(offset + i + 1, r, text) for i, r in enumerate(page))
+        results = tuple(self._result(offset + i + 1, r, words) for i, r in enumerate(page))
         return Answer(query=query, text=text, filters=filters, results=results, info=self.info,
-                      offset=offset, total=len(ranked), has_more=offset + k < len(ranked))
+                      offset=offset, total=len(ranked), has_more=offset + k < len(ranked),
+                      understood=understood, overview=overview)
+
+    def _overview_order(self, text: str, filters: Filters, implied: np.ndarray | None,
+                        listed: list[Ranked]) -> list[Ranked]:
+        """An overview's talks: the notes' talks closest to the question first, then the rest
+        in corpus order (notes before the catalog)."""
+        found, _, _ = self.rank(text, filters, group=NOTES, implied=implied)
+        first = [r for r in found if self._is_talk[r.talk]]
+        seen = {r.talk for r in first}
+        return first + [r for r in listed if r.talk not in seen]
+
+    def _answers(self, text: str, filters: Filters, implied: np.ndarray | None) -> list[Ranked]:
+        """Relevant talks of every group the answers may cite, best first."""
+        qvec = self.encoder.embed_query(text)
+        groups = [NOTES]
+        if self.stored.text_chunks:
+            groups.append(TEXTS)
+        if self.cites_catalog:
+            groups.append(CATALOG)
+        ranked = []
+        for group in groups:
+            found, best_dense, best_bm25 = self.rank(text, filters, qvec=qvec, group=group,
+                                                     implied=implied)
+            if found and self.is_relevant(text, best_dense, best_bm25, group, qvec, found):
+                ranked += self._cut(found)
+        # Catalog talks (already down-weighted) slot in where they score higher.
+        return self._cut(sorted(ranked, key=lambda r: -r.score))
 
     def _cut(self, ranked: list[Ranked]) -> list[Ranked]:
         """Talks far below the best one are weak matches, not answers. The best talk sets the

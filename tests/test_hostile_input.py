@@ -120,3 +120,44 @@ def test_bidi_overrides_and_zero_width_characters_never_reach_slack():
     assert mrkdwn(sneaky) == "Kubernetes lanoitaN Googlex"
     assert "\u202e" not in link("https://example.org/", sneaky)
     assert link("https://example.org/\u200b", "t") == "t"      # never linked
+
+
+def _broken_copy(src: Path, dst: Path, change) -> Path:
+    import shutil
+    shutil.copytree(src, dst)
+    change(dst)
+    return dst
+
+
+def _edit_json(path: Path, edit) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", ["model-not-text", "counts-not-numbers", "renamed-talk",
+                                  "wrong-chunk-count"])
+def test_a_broken_manifest_or_metadata_is_one_clear_line(tmp_path, fake_index, case):
+    """Finding 8: each used to crash with a traceback, or (a wildly wrong chunk count) to load
+    and then answer every question with the apology."""
+    from index.errors import IndexCorruptError
+    from index.search.retriever import load_retriever
+
+    def break_it(index: Path) -> None:
+        manifest = index / "manifest.json"
+        if case == "model-not-text":
+            _edit_json(manifest, lambda m: m.__setitem__("model", 5))
+        elif case == "counts-not-numbers":
+            _edit_json(manifest, lambda m: m["counts"].__setitem__("chunks", "many"))
+        elif case == "wrong-chunk-count":
+            _edit_json(manifest, lambda m: m["counts"].__setitem__("notes_chunks", 10 ** 9))
+        else:
+            talks = index / "talks.json"
+            _edit_json(talks, lambda t: t[0].__setitem__("id", "renamed/talk"))
+
+    broken = _broken_copy(fake_index, tmp_path / "index", break_it)
+    with pytest.raises(IndexCorruptError) as err:
+        load_retriever(broken, "fake-encoder", encoder=FakeEncoder())
+    message = str(err.value)
+    assert "\n" not in message and len(message) < 400
+    assert "rebuild" in message and str(broken) in message

@@ -130,7 +130,29 @@ def read_manifest(path: Path) -> dict[str, Any]:
     if version < SCHEMA_VERSION:
         raise IndexVersionError(f"{path} uses an old index schema ({version}); rebuild it with "
                                 f"`python -m index.build --out {path}`")
+    wrong = manifest_problem(manifest)
+    if wrong:
+        raise IndexCorruptError(f"{mpath} is not a valid manifest ({wrong}); rebuild the index "
+                                f"with `python -m index.build --out {path}`")
     return manifest
+
+
+def manifest_problem(manifest: Any) -> str:
+    """What is wrong with a manifest's shape ("" when nothing): the types every reader of it
+    relies on, so that a broken one is one clear line rather than a traceback."""
+    if not isinstance(manifest, dict):
+        return "not a JSON object"
+    model = manifest.get("model")
+    if not isinstance(model, dict) or not isinstance(model.get("name"), str) or \
+            not isinstance(model.get("dim", 0), int):
+        return "'model' must be an object with a text 'name' and a whole-number 'dim'"
+    if not isinstance(manifest.get("built_at", ""), str):
+        return "'built_at' must be text"
+    counts = manifest.get("counts", {})
+    if not isinstance(counts, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts.values()):
+        return "'counts' must map names to whole numbers"
+    return ""
 
 
 def load_index(path: Path) -> StoredIndex:
@@ -162,13 +184,35 @@ def load_index(path: Path) -> StoredIndex:
     except Exception as exc:  # any unreadable part means a corrupt index
         raise IndexCorruptError(f"index at {path} is corrupt ({type(exc).__name__}: {exc}); "
                                 f"rebuild it with `python -m index.build --out {path}`") from exc
-    if not (len(chunks) == len(hashes) == len(dense) == dense.index.ntotal) or \
-            len(talk_dense) != len(talks):
-        raise IndexCorruptError(f"index at {path} is inconsistent ({len(chunks)} chunks, "
-                                f"{len(dense)} vectors); rebuild it with "
+    wrong = _inconsistency(chunks, hashes, dense, talks, talk_dense, notes_chunks, text_chunks,
+                           (bm25, bm25_texts, bm25_catalog))
+    if wrong:
+        raise IndexCorruptError(f"index at {path} is inconsistent ({wrong}); rebuild it with "
                                 f"`python -m index.build --out {path}`")
     return StoredIndex(path, manifest, talks, chunks, hashes, dense, bm25, talk_dense,
                        bm25_catalog, notes_chunks, bm25_texts, text_chunks)
+
+
+def _inconsistency(chunks: list[Chunk], hashes: list[str], dense: DenseIndex, talks: list[Talk],
+                   talk_dense: DenseIndex, notes_chunks: int, text_chunks: int,
+                   bm25s: tuple[Any, Any, Any]) -> str:
+    """What does not add up between the parts of an index ("" when they agree)."""
+    if not (len(chunks) == len(hashes) == len(dense) == dense.index.ntotal):
+        return f"{len(chunks)} chunks, {len(dense)} vectors"
+    if len(talk_dense) != len(talks):
+        return f"{len(talks)} talks, {len(talk_dense)} talk vectors"
+    if notes_chunks + text_chunks > len(chunks):
+        return f"the manifest counts {notes_chunks + text_chunks} chunks of notes, the index " \
+               f"has {len(chunks)}"
+    sizes = (notes_chunks, text_chunks, len(chunks) - notes_chunks - text_chunks)
+    for index, size in zip(bm25s, sizes):
+        if index is not None and int(index.scores["num_docs"]) != size:
+            return f"a BM25 index has {int(index.scores['num_docs'])} passages for {size}"
+    ids = {t.id for t in talks}
+    missing = next((c.talk_id for c in chunks if c.talk_id not in ids), None)
+    if missing is not None:
+        return f"a passage belongs to an unknown talk {missing[:60]!r}"
+    return ""
 
 
 def cached_vectors(path: Path, model: str) -> dict[str, np.ndarray]:

@@ -190,3 +190,19 @@ def test_a_schedule_enriches_the_catalog_instead_of_repeating_it(corpus, capsys)
 def test_a_schedule_needs_its_event(corpus, capsys):
     assert add.main([str(DATA / "schedule.ics"), "--corpus", str(corpus)]) == 1
     assert "--event ID" in capsys.readouterr().err
+
+
+def test_a_paragraph_that_is_only_a_link_to_a_recording_survives_extraction():
+    """trafilatura drops a paragraph whose text is all link; such a paragraph names a talk
+    with its recording, so it is rewritten as the emphasised title and a short link first."""
+    from index.sources.html import extract_article
+    filler = "<p>" + "The conference was large and the talks were good. " * 6 + "</p>"
+    page = ("<html lang='en'><head><title>Notes</title></head><body><article><h1>Notes</h1>"
+            + filler + "<p>🌳 <a href='https://youtu.be/2fCNqKxAtYo'>How We Migrated Over "
+            "1000 Services to Backstage - Shahar Shmaram, AppsFlyer</a></p>" + filler
+            + "<p>See <a href='https://example.org/'>my blog</a> for more.</p></article>"
+            "</body></html>")
+    markdown = extract_article(page).markdown
+    assert ("*How We Migrated Over 1000 Services to Backstage - Shahar Shmaram, AppsFlyer* "
+            "([recording](https://youtu.be/2fCNqKxAtYo))") in markdown
+    assert "[my blog](https://example.org/)" in markdown         # other links stay as they are

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import lxml.html
 import trafilatura
 
+from ..notes.markdown import link_kind
 from .fetch import SourceError
 
 EMBED_RE = re.compile(r"(?:youtube(?:-nocookie)?\.com/embed/|youtu\.be/)([\w-]{11})")
@@ -40,6 +41,28 @@ def _videos_as_links(tree: lxml.html.HtmlElement) -> None:
         para = lxml.html.fromstring(f'<p>Video: <a href="{url}">{url}</a></p>')
         para.tail = frame.tail
         frame.getparent().replace(frame, para)
+
+
+def _link_only_paragraphs(tree: lxml.html.HtmlElement) -> None:
+    """A paragraph that is nothing but a link to a talk's recording (`🌳 <a>Title - Speaker</a>`)
+    is one trafilatura drops as navigation (its text is all link). It is written as the
+    emphasised title followed by a short link, `🌳 *Title - Speaker* (recording)`, which keeps
+    the author's words and reads as a talk named with its recording."""
+    for para in tree.iter("p", "li"):
+        links = para.findall(".//a")
+        if len(links) != 1 or len(para) != 1 or links[0].getparent() is not para:
+            continue
+        link, text = links[0], links[0].text_content().strip()
+        href = link.get("href") or ""
+        rest = (para.text or "") + (link.tail or "")
+        if not text or link_kind(href) != "video" or re.search(r"\w", rest):
+            continue
+        new = lxml.html.fromstring(f"<{para.tag}><em></em> (<a>recording</a>)</{para.tag}>")
+        new.text = (para.text or "")
+        new[0].text = text
+        new[1].set("href", href)
+        new.tail = para.tail
+        para.getparent().replace(para, new)
 
 
 def _level_markers(tree: lxml.html.HtmlElement) -> None:
@@ -78,6 +101,7 @@ def extract_article(html: str, name: str = "the page") -> Article:
     except (ValueError, lxml.etree.ParserError):
         raise SourceError(f"{name}: not an HTML page") from None
     _videos_as_links(tree)
+    _link_only_paragraphs(tree)
     _level_markers(tree)
     prepared = lxml.html.tostring(tree, encoding="unicode")
     markdown = trafilatura.extract(prepared, output_format="markdown", include_links=True,

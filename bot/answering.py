@@ -8,23 +8,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot import blocks
-from bot.blocks import Message, View
+from bot.blocks import View
 from bot.buttons import ValueStore
 from bot.content import is_help
 from bot.logs import hash_user, log_answer, new_error_id
 from bot.search import Searcher
+from bot.shutdown import Inflight, Send
 from index.errors import QueryError
 from index.models import Answer
 
 # The logger name from before the listeners were split up: operators' log searches use it.
 logger = logging.getLogger("bot.listeners")
 
-Send = Callable[[Message], Awaitable[Any]]
 Tag = Callable[[Answer], dict[str, Any]]     # message metadata for an answer (threads)
 
 
@@ -46,12 +46,14 @@ class Answerer:
     """What answering needs; built once by create_app.
 
     `command` is the slash command the messages suggest, `values` packs (and, for the button
-    listeners, unpacks) button values, `salt` keys the hashed user ids in the logs."""
+    listeners, unpacks) button values, `salt` keys the hashed user ids in the logs, `inflight` holds the questions
+    being answered (what a shutdown waits for)."""
 
     command: str
     searcher: Searcher
     values: ValueStore
     salt: str = ""
+    inflight: Inflight = field(default_factory=Inflight)
 
     def user_hash(self, user: str) -> str:
         return hash_user(user, self.salt)
@@ -59,7 +61,15 @@ class Answerer:
     async def reply(self, *, question: str, offset: int, user: str, surface: str, view: View,
                     send: Send, send_error: Send | None = None, tag: Tag | None = None) -> bool:
         """Answer one question (or show help) and log one line; True when the answer was sent.
-        `tag` gives the answer's message metadata (what a thread remembers of it)."""
+        `tag` gives the answer's message metadata (what a thread remembers of it). Until it
+        returns the question is owed an answer: a shutdown waits for it, or apologises."""
+        with self.inflight.track(send_error or send):
+            deliver = self.inflight.delivering
+            return await self._reply(question, offset, user, surface, view, deliver(send),
+                                     deliver(send_error) if send_error else None, tag)
+
+    async def _reply(self, question: str, offset: int, user: str, surface: str, view: View,
+                     send: Send, send_error: Send | None, tag: Tag | None) -> bool:
         start = time.perf_counter()
         user_hash = self.user_hash(user)
 

@@ -17,6 +17,7 @@ from bot.listeners.home import HomeFacts
 from bot.retries import SeenEvents
 from bot.search import Retriever, Searcher
 from bot.settings import Settings
+from bot.shutdown import Inflight
 
 
 def web_client(settings: Settings) -> AsyncWebClient:
@@ -28,8 +29,9 @@ def web_client(settings: Settings) -> AsyncWebClient:
 
 
 def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient | None = None,
-               *, values: ValueStore | None = None) -> AsyncApp:
-    """An AsyncApp answering from `retriever`; pass `client` to talk to another Slack (tests)."""
+               *, values: ValueStore | None = None, inflight: Inflight | None = None) -> AsyncApp:
+    """An AsyncApp answering from `retriever`; pass `client` to talk to another Slack (tests),
+    `inflight` to track the questions being answered (for a graceful shutdown)."""
     client = client or web_client(settings)
     if client.token is None:
         client.token = settings.secret("slack_bot_token") or None
@@ -46,6 +48,7 @@ def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient 
         searcher=Searcher(retriever),
         values=values or ValueStore(),
         salt=settings.secret("user_hash_salt"),
+        inflight=inflight if inflight is not None else Inflight(),
     )
     register_listeners(app, answerer, FeedbackLog(settings.feedback_path), SeenEvents(),
                        HomeFacts(retriever), settings.auto_answer_channels)

@@ -206,6 +206,13 @@ def apology_message(error_id: str) -> Message:
     return {"text": text, "blocks": [_section(text)]}
 
 
+def restart_message(command: str) -> Message:
+    """The apology for a question the bot could not answer before it stopped (a restart)."""
+    text = (":warning: Sorry, the bot restarted before it could answer this. Please ask "
+            f"again in a minute with `{mrkdwn(command)}`.")
+    return {"text": text, "blocks": [_section(text)]}
+
+
 def expired_message(command: str) -> Message:
     text = f"This answer is too old to continue. Please ask again with `{mrkdwn(command)}`."
     return {"text": text, "blocks": [_section(text)]}

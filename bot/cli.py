@@ -10,10 +10,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.blocks import restart_message
 from bot.logs import setup_logging
 from bot.search import Retriever, load_retriever
 from bot.settings import (HTTP, SOCKET, TERMINAL, Settings, SettingsError, check_index,
                           check_slack, choose_mode, load_settings, terminal_help)
+from bot.shutdown import Inflight
 from index.errors import KubeconBotError
 
 logger = logging.getLogger("bot")
@@ -82,7 +84,7 @@ async def _run_http(settings: Settings, load: Callable[[Settings], Retriever], e
     from bot.app import create_app
     from bot.server import ServerState, start_server, wait_for_stop
 
-    state = ServerState()
+    state, inflight = ServerState(), Inflight()
     runner, port = await start_server(state, settings.host, settings.port)
     logger.info("listening on %s:%d (ready once the index is loaded)", settings.host, port)
     try:
@@ -91,20 +93,33 @@ async def _run_http(settings: Settings, load: Callable[[Settings], Retriever], e
         except (KubeconBotError, SettingsError) as exc:
             print(f"error: {exc}", file=err)
             return EXIT_CONFIG
-        state.app = create_app(settings, retriever)
+        state.app = create_app(settings, retriever, inflight=inflight)
         state.info = retriever.info
         logger.info("ready: %d notes, %d talks", retriever.info.notes, retriever.info.talks)
         await wait_for_stop()
+        # /readyz says 503 and new requests get 503 while the answers owed are sent.
+        state.stopping = True
+        await inflight.drain(_deadline(settings, len(inflight)),
+                             restart_message(settings.slack_command), between=runner.cleanup)
         return 0
     finally:
-        await runner.cleanup()
+        await runner.cleanup()     # a second time is harmless
+
+
+def _deadline(settings: Settings, owed: int) -> float:
+    """When a shutdown stops waiting for answers (the loop's clock); logs that it started."""
+    logger.info("stopping: waiting up to %gs (SHUTDOWN_GRACE) for %d answers",
+                settings.shutdown_grace, owed)
+    return asyncio.get_running_loop().time() + settings.shutdown_grace
 
 
 async def _run_socket(settings: Settings, retriever: Retriever) -> int:
     from bot.app import create_app
     from bot.server import socket_handler, wait_for_stop
 
-    handler = socket_handler(create_app(settings, retriever), settings.secret("slack_app_token"))
+    inflight = Inflight()
+    handler = socket_handler(create_app(settings, retriever, inflight=inflight),
+                             settings.secret("slack_app_token"))
     await handler.connect_async()  # type: ignore[no-untyped-call]
     logger.info("connected in Socket Mode: %d notes, %d talks", retriever.info.notes,
                 retriever.info.talks)
@@ -112,6 +127,9 @@ async def _run_socket(settings: Settings, retriever: Retriever) -> int:
         await wait_for_stop()
     finally:
         await handler.close_async()  # type: ignore[no-untyped-call]
+    # Disconnected (no new events); the answers owed are still sent, or apologised for.
+    await inflight.drain(_deadline(settings, len(inflight)),
+                         restart_message(settings.slack_command))
     return 0
 
 

@@ -14,6 +14,13 @@ from typing import Any
 
 ANSWERS = logging.getLogger("bot.answers")
 QUIET_LIBRARIES = ("faiss.loader",)
+# Loggers of code we do not write that may put a request or a payload into a message: Bolt
+# (under its own names and the app's logger, `bot.app`), the Slack SDK and aiohttp.
+LIBRARIES = ("slack_bolt", "slack_sdk", "aiohttp", "bot.app", "kubecon-bot")
+# Where a library message starts to carry data: a body, a payload, a dict, form fields.
+DATA_MARKERS = ("body", "payload", "{", "response_url", "user_name", "user_id", "token=",
+                "text=", "&")
+MAX_MESSAGE = 1000
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
@@ -36,13 +43,36 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str, ensure_ascii=False)
 
 
+class RedactingFilter(logging.Filter):
+    """Keeps request bodies out of the log whatever the libraries log: at INFO and above, a
+    library message is cut where data starts; every message is capped at MAX_MESSAGE."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.levelno >= logging.INFO and _from_library(record.name):
+            cut = min((i + len(m) for m in DATA_MARKERS if (i := message.find(m)) >= 0),
+                      default=-1)
+            if cut >= 0:
+                message = f"{message[:min(cut, MAX_MESSAGE)]} [redacted, {len(message)} chars]"
+        if len(message) > MAX_MESSAGE:
+            message = f"{message[:MAX_MESSAGE]} [cut, {len(message)} chars]"
+        if message != record.getMessage():
+            record.msg, record.args = message, None
+        return True
+
+
+def _from_library(name: str) -> bool:
+    return any(name == lib or name.startswith((lib + ".", lib + ":")) for lib in LIBRARIES)
+
+
 def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
-    """Configure the root logger once, on stderr."""
+    """Configure the root logger once, on stderr, through the RedactingFilter."""
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -8,10 +8,11 @@ import signal
 from dataclasses import dataclass
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
+from bot.gate import admit
 from index.models import IndexInfo
 
 SLACK_PATH = "/slack/events"
@@ -20,10 +21,12 @@ logger = logging.getLogger("bot.server")
 
 @dataclass
 class ServerState:
-    """The app once the model and index are loaded; until then the server is not ready."""
+    """The app once the model and index are loaded; until then the server is not ready.
+    `stopping` once told to stop: not ready, no new requests, owed answers still sent."""
 
     app: AsyncApp | None = None
     info: IndexInfo | None = None
+    stopping: bool = False
 
 
 def create_web_app(state: ServerState) -> web.Application:
@@ -32,8 +35,12 @@ def create_web_app(state: ServerState) -> web.Application:
     async def slack_events(request: web.Request) -> web.StreamResponse:
         if state.app is None:
             return web.json_response({"error": "starting up"}, status=503)
-        response = await state.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        if state.stopping:
+            return web.json_response({"error": "shutting down"}, status=503)
+        admitted = await admit(request, state.app)
+        if isinstance(admitted, web.StreamResponse):
+            return admitted
+        return await to_aiohttp_response(await state.app.async_dispatch(admitted))
 
     async def healthz(_: web.Request) -> web.StreamResponse:
         return web.json_response({"status": "ok"})
@@ -41,6 +48,8 @@ def create_web_app(state: ServerState) -> web.Application:
     async def readyz(_: web.Request) -> web.StreamResponse:
         if state.app is None:
             return web.json_response({"status": "loading"}, status=503)
+        if state.stopping:
+            return web.json_response({"status": "stopping"}, status=503)
         info = state.info
         index = {} if info is None else {"built_at": info.built_at, "notes": info.notes,
                                          "talks": info.talks, "model": info.model}

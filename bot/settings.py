@@ -39,6 +39,7 @@ class Settings(IndexSettings):
     feedback_path: Path = Path("data/feedback.jsonl")
     user_hash_salt: SecretStr | None = None
     auto_answer_channels: Annotated[tuple[str, ...], NoDecode] = ()
+    shutdown_grace: float = Field(default=20.0, ge=0, le=3600)
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

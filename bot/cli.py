@@ -94,6 +94,7 @@ async def _run_http(settings: Settings, load: Callable[[Settings], Retriever], e
             print(f"error: {exc}", file=err)
             return EXIT_CONFIG
         state.app = create_app(settings, retriever, inflight=inflight)
+        state.signing_secret = settings.secret("slack_signing_secret")
         state.info = retriever.info
         logger.info("ready: %d notes, %d talks", retriever.info.notes, retriever.info.talks)
         await wait_for_stop()

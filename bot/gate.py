@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
@@ -25,11 +24,11 @@ class Rejected(Exception):
         self.status, self.reason = status, reason
 
 
-async def admit(request: web.Request, app: AsyncApp) -> AsyncBoltRequest | web.Response:
+async def admit(request: web.Request, secret: str) -> AsyncBoltRequest | web.Response:
     """The request for Bolt, or the 400/401 response to send instead."""
     raw = await request.read()
     try:
-        text = verified_text(raw, request.headers, signing_secret(app))
+        text = verified_text(raw, request.headers, secret)
         if request.charset is not None and request.charset.lower() not in UTF8:
             raise Rejected(400, "charset is not UTF-8")
         check_shape(text, request.content_type)
@@ -40,11 +39,6 @@ async def admit(request: web.Request, app: AsyncApp) -> AsyncBoltRequest | web.R
         return web.json_response({"error": error}, status=rejected.status)
     return AsyncBoltRequest(body=text, query=request.query_string,
                             headers=request.headers)  # type: ignore[arg-type]
-
-
-def signing_secret(app: AsyncApp) -> str:
-    """The secret Bolt verifies with (create_app never leaves it empty)."""
-    return str(getattr(app, "_signing_secret", "") or "")
 
 
 def verified_text(raw: bytes, headers: Any, secret: str) -> str:

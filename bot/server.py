@@ -27,6 +27,7 @@ class ServerState:
     app: AsyncApp | None = None
     info: IndexInfo | None = None
     stopping: bool = False
+    signing_secret: str = ""        # what the gate verifies requests with (SLACK_SIGNING_SECRET)
 
 
 def create_web_app(state: ServerState) -> web.Application:
@@ -37,7 +38,7 @@ def create_web_app(state: ServerState) -> web.Application:
             return web.json_response({"error": "starting up"}, status=503)
         if state.stopping:
             return web.json_response({"error": "shutting down"}, status=503)
-        admitted = await admit(request, state.app)
+        admitted = await admit(request, state.signing_secret)
         if isinstance(admitted, web.StreamResponse):
             return admitted
         return await to_aiohttp_response(await state.app.async_dispatch(admitted))

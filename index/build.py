@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .search.bm25 import build_bm25
+from .search.groups import ORDER, talk_group
 from .catalog.attach import attach_catalog
 from .catalog.entries import load_catalog
 from .notes.chunking import chunk_talks, talk_header
@@ -88,9 +89,8 @@ def _bm25_indexes(notes: list[str], texts: list[str], catalog: list[str]
 
 
 def _group_order(talk: Talk) -> int:
-    """Chunks are stored by group: talks with notes, then the notes' own text, then talks
-    known only from the catalog."""
-    return 0 if talk.has_notes and talk.is_talk else 1 if talk.has_notes else 2
+    """Chunks are stored by group (`search.groups.ORDER`)."""
+    return ORDER.index(talk_group(talk))
 
 
 def _with_catalog(talks: list[Talk], catalog_dir: Path, out: Path, log: Callable[[str], None]

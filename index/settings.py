@@ -79,12 +79,6 @@ class IndexSettings(BaseSettings):
         """The encoder backend to use: the configured one, or the default."""
         return self.embedding_backend or DEFAULT_BACKEND
 
-    @property
-    def backend_is_explicit(self) -> bool:
-        """Whether EMBEDDING_BACKEND was set (then an unusable backend is an error, not a
-        silent fallback to torch)."""
-        return self.embedding_backend is not None
-
 
 def _offending_value(exc: ValidationError) -> tuple[str, object]:
     first = exc.errors()[0]

@@ -71,7 +71,6 @@ def test_an_empty_corpus_is_an_error_in_check_and_build(tmp_path):
     assert not (tmp_path / "index").exists()
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_links_folders_and_pipes_named_md_are_skipped_with_a_warning(tmp_path):
     corpus = tmp_path / "corpus"
     write(corpus / "good.md", FRONT + BODY)

@@ -16,7 +16,7 @@ from .bylines import Byline, parse_byline, speaker_first, split_names
 from .evidence import is_day, is_event_title, is_group, strip_prefix
 from .frontmatter import Document, read_document
 from .leading import leading_meta, people_list
-from .markdown import Block, Inline, link_kind, parse_blocks, slugify
+from .markdown import Block, Inline, inline_of, link_kind, parse_blocks, slugify
 from .segments import Segment, segment_note
 
 KINDS = ("talk", "keynote", "keynote_block", "panel", "workshop", "tutorial",
@@ -163,8 +163,10 @@ class _TalkReader:
             section = self.lines[seg.start + 1:seg.end]
         fields, byline_below, byline_raw, used = leading_meta(section)
         head = self._head(seg)
-        chosen, label = _choose(head, byline_below, fields, seg, section)
-        speakers, companies = _people(chosen, fields, section)
+        # `**Speakers**` over a list of `Name, Company` (read once, for both uses)
+        under = people_list(section) if "speakers" in fields and not fields["speakers"] else None
+        chosen, label = _choose(head, byline_below, fields, seg, under)
+        speakers, companies = _people(chosen, fields, under)
         links = self._links(seg, fields, byline_raw)
         day, track = _context(seg.context)
         title = chosen.title or (head.title if head else "") or self._lead_text(seg) or \
@@ -267,15 +269,16 @@ def read_title(text: str) -> Byline:
 
 
 def _choose(head: Byline | None, below: Byline | None, fields: dict[str, str],
-            seg: Segment, section: list[str]) -> tuple[Byline, str]:
+            seg: Segment, under: tuple[tuple[str, ...], tuple[str, ...]] | None
+            ) -> tuple[Byline, str]:
     """The byline that names the talk, and the heading kept as a label when it differs. A
     `Speakers:` line (or list) decides whether what follows a heading's dash is people."""
     heading_text = " ".join(seg.heading.inline.text.split()) if seg.heading is not None and \
         seg.heading.inline is not None else ""
     head = head or Byline(title="")
     if head.speakers and "speakers" in fields:
-        listed = {n.lower() for n in (split_names(fields["speakers"]) if fields["speakers"]
-                                      else people_list(section)[0])}
+        listed = {n.lower() for n in (under[0] if under is not None
+                                      else split_names(fields["speakers"]))}
         if not {n.lower() for n in head.speakers} <= listed:
             head = parse_byline(strip_prefix(heading_text)[1], split_speakers=False)
     if below is not None and not head.speakers:
@@ -287,13 +290,14 @@ def _choose(head: Byline | None, below: Byline | None, fields: dict[str, str],
     return head, ""
 
 
-def _people(chosen: Byline, fields: dict[str, str], section: list[str]
+def _people(chosen: Byline, fields: dict[str, str],
+            under: tuple[tuple[str, ...], tuple[str, ...]] | None
             ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     speakers, companies = chosen.speakers, chosen.companies
     if fields.get("speakers"):
         speakers = split_names(fields["speakers"])
-    elif "speakers" in fields:           # `**Speakers**` over a list of `Name, Company`
-        speakers, listed = people_list(section)
+    elif under is not None:
+        speakers, listed = under
         companies = companies or listed
     if fields.get("companies"):
         companies = tuple(c.strip() for c in re.split(r"\s*[,;]\s*", fields["companies"])
@@ -309,7 +313,6 @@ def _context(context: tuple[str, ...]) -> tuple[str, str]:
 
 
 def _inline_links(markdown: str) -> list[tuple[str, str]]:
-    from .markdown import inline_of
     return list(inline_of(markdown).links) if markdown.strip() else []
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..models import Talk
 
 NOTES, TEXTS, CATALOG = "notes", "texts", "catalog"
+ORDER = (NOTES, TEXTS, CATALOG)        # the order their chunks are stored in
 
 
 def talk_group(talk: Talk) -> str:

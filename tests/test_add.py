@@ -206,3 +206,22 @@ def test_a_paragraph_that_is_only_a_link_to_a_recording_survives_extraction():
     assert ("*How We Migrated Over 1000 Services to Backstage - Shahar Shmaram, AppsFlyer* "
             "([recording](https://youtu.be/2fCNqKxAtYo))") in markdown
     assert "[my blog](https://example.org/)" in markdown         # other links stay as they are
+
+
+def test_a_paragraph_in_an_asciidoctor_wrapper_keeps_its_short_links():
+    """Asciidoctor wraps each paragraph in `<div class="paragraph">`; trafilatura counts the
+    last such block of a section, with two short links, as a link list and drops it (George
+    Goh's 2018 notes lost James Strachan's talk so). The wrapper is unwrapped first."""
+    from index.sources.html import extract_article
+    filler = ("<div class='paragraph'><p>" + "The conference was large and the talks were "
+              "good. " * 6 + "</p></div>")
+    page = ("<html lang='en'><head><title>Notes</title></head><body><article><h1>Notes</h1>"
+            "<div class='sect1'><h2>Code Quality</h2><div class='sectionbody'>" + filler
+            + "<div class='paragraph'><p>James Strachan from CloudBees also <a href='https://"
+            "kccnceu18.sched.com/event/Dquk/jenkins-x'>presented</a> on <a href='https://"
+            "jenkins-x.io/'>Jenkins X</a>, a new project that offers automated CI and CD "
+            "pipelines, previews, and GitOps style environment promotions.</p></div>"
+            "</div></div></article></body></html>")
+    markdown = extract_article(page).markdown
+    assert "James Strachan from CloudBees also [presented](https://kccnceu18.sched.com/" \
+           "event/Dquk/jenkins-x)" in " ".join(markdown.split())

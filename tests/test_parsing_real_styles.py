@@ -201,3 +201,33 @@ def test_deep_links_only_when_the_url_is_the_post(tmp_path):
     assert talk.anchor == "en-god-snak" and talk.url == "https://www.example.dk/"
     post = note_of(tmp_path, "\n## Day 1\n\n### A good talk\n\nText.\n").talks[0]
     assert post.url == f"{NOTES_URL}#a-good-talk"
+
+
+def test_talks_named_in_prose_by_their_schedule_pages(tmp_path):
+    """George Goh's 2018 notes name talks with a verb linked to the talk's schedule page; the
+    title is read from the page's address up to the speaker the sentence names. A user-stories
+    heading groups the stories below it, each one talk."""
+    note = note_of(tmp_path, """
+## Code Quality
+
+Dan Kohn [talked](https://kccnceu18.sched.com/event/DurL/keynote-how-good-is-our-code-dan-kohn-executive-director-cloud-native-computing-foundation)
+about software code quality and fuzzing.
+
+Elsewhere in the conference, [skaffold](https://github.com/GoogleContainerTools/skaffold) was a hot topic.
+
+James Strachan from CloudBees also
+[presented](https://kccnceu18.sched.com/event/Dquk/jenkins-x-easy-cicd-for-kubernetes-james-strachan-cloudbees-intermediate-skill-level)
+on [Jenkins X](https://jenkins-x.io/), a new project.
+
+## User Stories
+
+### Adidas
+
+Daniel Eichten (adidas) and Oliver Thylmann (Giant Swarm) shared the move to Kubernetes.
+""")
+    assert titles(note) == ["Keynote how good is our code", "Jenkins x easy cicd for kubernetes",
+                            "Adidas"]
+    kohn, strachan, adidas = note.talks
+    assert "skaffold" in kohn.body and "Jenkins X" in strachan.body
+    assert strachan.link("schedule").endswith("intermediate-skill-level")
+    assert "Giant Swarm" in adidas.body

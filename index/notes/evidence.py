@@ -29,7 +29,7 @@ GROUP_RE = re.compile(
     r"co-?located|breakout|lightning|sponsored)\s+)?"
     r"(?:keynotes?|keynote\s+sessions|talks?|sessions?|breakouts?(?:\s+sessions)?|tracks?|"
     r"lightning\s+talks|workshops|tutorials|presentations|conférences|foredrag|"
-    r"keynotes?\s+(?:and|&)\s+talks)"
+    r"keynotes?\s+(?:and|&)\s+talks|(?:end[- ])?user\s+stories|case\s+studies)"
     r"(?:\s+(?:morning|afternoon|evening|i\s+(?:saw|attended|watched)|attended|watched|"
     r"(?:day\s*)?\d+))?\W*$", re.I)
 # Sections about something other than a talk: never cited as talks, searchable as note text.
@@ -187,6 +187,10 @@ def list_item_talk(item_text: str, links: tuple[tuple[str, str], ...],
     return people and (speaker_first(text) or bool(parse_byline(text).speakers))
 
 
+# A talk's own page on the official schedule (`https://kccnceu18.sched.com/event/DurL/...`).
+SCHEDULE_EVENT_RE = re.compile(r"^https?://[\w.-]*sched\.com/event/\w+", re.I)
+
+
 def talk_mentions(inline: Inline | None) -> list[tuple[str, str, bool]]:
     """(title, recording URL) of the talks a paragraph names: an emphasised or quoted title
     right before a link to the recording (`*"Title"* ([vidéo](https://youtu.be/...))`), or the
@@ -197,7 +201,7 @@ def talk_mentions(inline: Inline | None) -> list[tuple[str, str, bool]]:
     out: list[tuple[str, str, bool]] = []
     source = inline.source
     for label, url in inline.links:
-        if link_kind(url) != "video":
+        if link_kind(url) != "video" and not SCHEDULE_EVENT_RE.search(url):
             continue
         at = source.find(url)
         before = source[:at] if at >= 0 else ""
@@ -205,10 +209,38 @@ def talk_mentions(inline: Inline | None) -> list[tuple[str, str, bool]]:
                       r"(?:[^*_\n]{0,80}?)?\(?\s*\[[^\]]*\]\(\s*$", before)
         title = m.group(1).strip(" \"“”«»‘’'") if m else ""
         named = bool(title)
-        if not title and not generic_label(label):
+        if not title and _word_label(label):
+            title = schedule_title(url, before)
+        if not title and not generic_label(label) and not _word_label(label):
             title = label.strip()
         out.append((title, url, named))
     return out
+
+
+def schedule_title(url: str, before: str) -> str:
+    """A talk's title read from its schedule page's address, when the sentence names the talk
+    only by a verb (`Dan Kohn [talked](https://….sched.com/event/DurL/keynote-how-good-is-our-
+    code-dan-kohn-executive-director-…)`): the address's words up to the speaker's name, which
+    the sentence gives before the link (`Keynote how good is our code`). "" when the address
+    holds no such words."""
+    found = SCHEDULE_EVENT_RE.search(url)
+    slug = url[found.end():].strip("/").split("/")[0].lower() if found else ""
+    words = [w for w in slug.split("-") if w]
+    names = re.findall(r"\b([A-Z][\w'’]+)\s+([A-Z][\w'’]+)", strip_markup(before))
+    for first, last in names:
+        pair = [first.lower(), last.lower()]
+        at = next((i for i in range(len(words) - 1) if words[i:i + 2] == pair), -1)
+        if at >= 2:
+            text = " ".join(words[:at])
+            return text[:1].upper() + text[1:]
+    return ""
+
+
+def _word_label(label: str) -> bool:
+    """A link on a word or two of the sentence (`Dan Kohn [talked](…)`, `[presented](…)`):
+    lowercase words, not a title."""
+    words = label.split()
+    return len(words) <= 2 and all(w[:1].islower() for w in words)
 
 
 def plain_byline_line(line: str) -> Byline | None:

@@ -5,9 +5,10 @@
 # or, with a builder that mounts folders (podman/buildah), from a folder holding torch-2.13.0+cpu:
 #   podman build --build-arg PIP_FIND_LINKS=/wheels -v /path/to/wheels:/wheels:ro -t kubecon-bot .
 #
-# Run in HTTP mode (the default CMD; GET /healthz, GET /readyz, POST /slack/events on $PORT):
+# Run in HTTP mode (the default CMD; GET /healthz, /readyz, /metrics, POST /slack/events on $PORT):
 #   docker run --rm -p 3000:3000 -e SLACK_BOT_TOKEN=xoxb-... -e SLACK_SIGNING_SECRET=... kubecon-bot
-# Run in Socket Mode (no inbound port; the HEALTHCHECK probes HTTP mode, so switch it off):
+# Run in Socket Mode (no inbound port; the HEALTHCHECK probes HTTP mode, so switch it off, or
+# add -e METRICS_PORT=3000 to serve /healthz, /readyz and /metrics there):
 #   docker run --rm --no-healthcheck -e SLACK_APP_TOKEN=xapp-... -e SLACK_BOT_TOKEN=xoxb-... \
 #     kubecon-bot python -m bot
 #

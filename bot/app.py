@@ -14,6 +14,7 @@ from bot.buttons import ValueStore
 from bot.feedback import FeedbackLog
 from bot.listeners import register_listeners
 from bot.listeners.home import HomeFacts
+from bot.metrics import Metrics
 from bot.retries import SeenEvents
 from bot.search import Retriever, Searcher
 from bot.settings import Settings
@@ -29,9 +30,11 @@ def web_client(settings: Settings) -> AsyncWebClient:
 
 
 def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient | None = None,
-               *, values: ValueStore | None = None, inflight: Inflight | None = None) -> AsyncApp:
+               *, values: ValueStore | None = None, inflight: Inflight | None = None,
+               metrics: Metrics | None = None) -> AsyncApp:
     """An AsyncApp answering from `retriever`; pass `client` to talk to another Slack (tests),
-    `inflight` to track the questions being answered (for a graceful shutdown)."""
+    `inflight` to track the questions being answered (for a graceful shutdown), `metrics` to
+    count into the server's metrics (`ServerState.metrics`, which /metrics shows)."""
     client = client or web_client(settings)
     if client.token is None:
         client.token = settings.secret("slack_bot_token") or None
@@ -49,6 +52,7 @@ def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient 
         values=values or ValueStore(),
         salt=settings.secret("user_hash_salt"),
         inflight=inflight if inflight is not None else Inflight(),
+        metrics=metrics if metrics is not None else Metrics(),
     )
     register_listeners(app, answerer, FeedbackLog(settings.feedback_path), SeenEvents(),
                        HomeFacts(retriever), settings.auto_answer_channels)

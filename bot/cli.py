@@ -93,9 +93,9 @@ async def _run_http(settings: Settings, load: Callable[[Settings], Retriever], e
         except (KubeconBotError, SettingsError) as exc:
             print(f"error: {exc}", file=err)
             return EXIT_CONFIG
-        state.app = create_app(settings, retriever, inflight=inflight)
+        state.app = create_app(settings, retriever, inflight=inflight, metrics=state.metrics)
         state.signing_secret = settings.secret("slack_signing_secret")
-        state.info = retriever.info
+        state.loaded(retriever.info)
         logger.info("ready: %d notes, %d talks", retriever.info.notes, retriever.info.talks)
         await wait_for_stop()
         # /readyz says 503 and new requests get 503 while the answers owed are sent.
@@ -116,22 +116,33 @@ def _deadline(settings: Settings, owed: int) -> float:
 
 async def _run_socket(settings: Settings, retriever: Retriever) -> int:
     from bot.app import create_app
-    from bot.server import socket_handler, wait_for_stop
+    from bot.server import ServerState, socket_handler, start_server, wait_for_stop
 
-    inflight = Inflight()
-    handler = socket_handler(create_app(settings, retriever, inflight=inflight),
-                             settings.secret("slack_app_token"))
-    await handler.connect_async()  # type: ignore[no-untyped-call]
-    logger.info("connected in Socket Mode: %d notes, %d talks", retriever.info.notes,
-                retriever.info.talks)
+    state, inflight = ServerState(), Inflight()
+    app = create_app(settings, retriever, inflight=inflight, metrics=state.metrics)
+    runner = None
+    if settings.metrics_port is not None:    # the probes and /metrics; Slack's endpoint is not served
+        runner, port = await start_server(state, settings.host, settings.metrics_port, slack=False)
+        logger.info("metrics and probes on %s:%d", settings.host, port)
     try:
-        await wait_for_stop()
+        handler = socket_handler(app, settings.secret("slack_app_token"))
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        state.app = app
+        state.loaded(retriever.info)
+        logger.info("connected in Socket Mode: %d notes, %d talks", retriever.info.notes,
+                    retriever.info.talks)
+        try:
+            await wait_for_stop()
+        finally:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+        # Disconnected (no new events); the answers owed are still sent, or apologised for.
+        state.stopping = True
+        await inflight.drain(_deadline(settings, len(inflight)),
+                             restart_message(settings.slack_command))
+        return 0
     finally:
-        await handler.close_async()  # type: ignore[no-untyped-call]
-    # Disconnected (no new events); the answers owed are still sent, or apologised for.
-    await inflight.drain(_deadline(settings, len(inflight)),
-                         restart_message(settings.slack_command))
-    return 0
+        if runner is not None:
+            await runner.cleanup()
 
 
 def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,

@@ -1,11 +1,13 @@
-"""HTTP mode: an aiohttp server with Slack's endpoint and the health and readiness probes."""
+"""HTTP mode: an aiohttp server with Slack's endpoint, the health and readiness probes and the
+Prometheus metrics (in Socket Mode the same server without Slack's endpoint, on METRICS_PORT)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -13,6 +15,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.gate import admit
+from bot.metrics import CONTENT_TYPE, OUTCOME_KEY, UNKNOWN, Metrics, edge_outcome, request_kind
 from index.models import IndexInfo
 
 SLACK_PATH = "/slack/events"
@@ -28,20 +31,42 @@ class ServerState:
     info: IndexInfo | None = None
     stopping: bool = False
     signing_secret: str = ""        # what the gate verifies requests with (SLACK_SIGNING_SECRET)
+    metrics: Metrics = field(init=False, repr=False)    # reads `info` at each scrape
+
+    def __post_init__(self) -> None:
+        self.metrics = Metrics(lambda: self.info)
+
+    def loaded(self, info: IndexInfo) -> None:
+        """Serve (and describe in /readyz and /metrics) this index: at start-up, and from the
+        index reload watcher's `on_reload`."""
+        self.info = info
+        self.metrics.index_reloaded()
 
 
-def create_web_app(state: ServerState) -> web.Application:
-    """`POST /slack/events` (commands, events, interactivity), `GET /healthz`, `GET /readyz`."""
+async def dispatch(state: ServerState, request: web.Request) -> tuple[str, str, web.StreamResponse]:
+    """A request to Slack's endpoint: its kind, its outcome and the response."""
+    if state.app is None:
+        return UNKNOWN, "starting", web.json_response({"error": "starting up"}, status=503)
+    if state.stopping:
+        return UNKNOWN, "shutting_down", web.json_response({"error": "shutting down"}, status=503)
+    admitted = await admit(request, state.signing_secret)
+    if isinstance(admitted, web.StreamResponse):
+        return UNKNOWN, edge_outcome(admitted.status), admitted
+    answered = await state.app.async_dispatch(admitted)
+    body = admitted.body if isinstance(admitted.body, dict) else {}
+    return (request_kind(body), edge_outcome(answered.status, admitted.context.get(OUTCOME_KEY)),
+            await to_aiohttp_response(answered))
+
+
+def create_web_app(state: ServerState, slack: bool = True) -> web.Application:
+    """`POST /slack/events` (commands, events, interactivity; left out when `slack` is False),
+    `GET /healthz`, `GET /readyz`, `GET /metrics`."""
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
-        if state.app is None:
-            return web.json_response({"error": "starting up"}, status=503)
-        if state.stopping:
-            return web.json_response({"error": "shutting down"}, status=503)
-        admitted = await admit(request, state.signing_secret)
-        if isinstance(admitted, web.StreamResponse):
-            return admitted
-        return await to_aiohttp_response(await state.app.async_dispatch(admitted))
+        arrived = time.perf_counter()
+        kind, outcome, response = await dispatch(state, request)
+        state.metrics.request(kind, outcome, time.perf_counter() - arrived)
+        return response
 
     async def healthz(_: web.Request) -> web.StreamResponse:
         return web.json_response({"status": "ok"})
@@ -56,15 +81,21 @@ def create_web_app(state: ServerState) -> web.Application:
                                          "talks": info.talks, "model": info.model}
         return web.json_response({"status": "ready", "index": index})
 
+    async def metrics(_: web.Request) -> web.StreamResponse:
+        return web.Response(body=state.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE})
+
     web_app = web.Application()
-    web_app.add_routes([web.post(SLACK_PATH, slack_events), web.get("/healthz", healthz),
-                        web.get("/readyz", readyz)])
+    web_app.add_routes([web.get("/healthz", healthz), web.get("/readyz", readyz),
+                        web.get("/metrics", metrics)])
+    if slack:
+        web_app.add_routes([web.post(SLACK_PATH, slack_events)])
     return web_app
 
 
-async def start_server(state: ServerState, host: str, port: int) -> tuple[web.AppRunner, int]:
+async def start_server(state: ServerState, host: str, port: int,
+                       slack: bool = True) -> tuple[web.AppRunner, int]:
     """Start listening; returns the runner (to clean up) and the port actually bound."""
-    runner = web.AppRunner(create_web_app(state), access_log=None)
+    runner = web.AppRunner(create_web_app(state, slack), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -34,6 +34,7 @@ class Settings(IndexSettings):
     slack_api_url: str = "https://slack.com/api/"
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=0, le=65535)
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)   # Socket Mode's probes
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     feedback_path: Path = Path("data/feedback.jsonl")

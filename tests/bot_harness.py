@@ -79,7 +79,7 @@ async def running_bot(retriever: Retriever | None, tmp_path: Path, *, values: Va
     state = ServerState()
     if retriever is not None:
         client = AsyncWebClient(token=BOT_TOKEN, base_url=mock.api_url)
-        state.app = create_app(settings, retriever, client, values=values)
+        state.app = create_app(settings, retriever, client, values=values, metrics=state.metrics)
         state.signing_secret = settings.secret("slack_signing_secret")
         state.info = retriever.info
     runner, port = await start_server(state, "127.0.0.1", 0)

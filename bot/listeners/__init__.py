@@ -5,7 +5,8 @@
   `conversations`, which reads a thread back and answers in it);
 - `home`: the App Home tab and its "Ask again" buttons;
 - `actions`: the answer's buttons ("Share in channel", "More results", the feedback votes);
-- `middleware`: what runs around them all (dropping Slack's redeliveries, logging errors).
+- `middleware`: what runs around them all (dropping Slack's redeliveries, logging and
+  counting errors).
 
 They only translate Slack's requests: answering is `bot.answering`, and `senders` says where
 a message goes. The button ids and values are in `bot.buttons`."""
@@ -27,7 +28,7 @@ def register_listeners(app: AsyncApp, answerer: Answerer, feedback: FeedbackLog,
                        seen: SeenEvents, facts: HomeFacts,
                        auto_channels: Collection[str] = ()) -> None:
     """Attach the middleware and every listener to the app."""
-    middleware.register(app, seen)
+    middleware.register(app, seen, answerer.metrics)
     commands.register(app, answerer)
     events.register(app, answerer, auto_channels)
     home.register(app, answerer, facts)

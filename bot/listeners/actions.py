@@ -125,6 +125,7 @@ def _feedback(app: AsyncApp, answerer: Answerer, feedback: FeedbackLog) -> None:
                                            extra={"offset": offset}))
             await private(blocks.thanks_message(helpful))
         except Exception:
+            answerer.metrics.error("feedback")
             await apologise(private, "feedback")
 
     app.action(buttons.HELPFUL)(on_feedback)

@@ -11,12 +11,12 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.logs import new_error_id
-from bot.retries import SeenEvents, should_drop
+from bot.retries import EventStore, should_drop_shared
 
 logger = logging.getLogger("bot.listeners")
 
 
-def register(app: AsyncApp, seen: SeenEvents) -> None:
+def register(app: AsyncApp, seen: EventStore) -> None:
     """The retry filter (before any listener) and the error handler."""
 
     @app.middleware
@@ -25,7 +25,7 @@ def register(app: AsyncApp, seen: SeenEvents) -> None:
         event_id = str(body.get("event_id") or "") if isinstance(body, dict) else ""
         retry = request.headers.get("x-slack-retry-num", [""])[0]
         reason = request.headers.get("x-slack-retry-reason", [""])[0]
-        if should_drop(seen, event_id, retry, reason):
+        if await should_drop_shared(seen, event_id, retry, reason):
             logger.info("dropped a redelivery of event %s (retry %s, %s)", event_id or "-",
                         retry or "0", reason or "no reason")
             return BoltResponse(status=200, body="")

@@ -159,5 +159,6 @@ def test_export_formats_read_back(tmp_path: Path) -> None:
 
 
 def test_the_fixture_server_is_real(redis_url: str) -> None:
-    info = redis.Redis.from_url(redis_url).info("server")
+    with redis.Redis.from_url(redis_url) as client:
+        info = client.info("server")
     assert int(info["redis_version"].split(".")[0]) >= 6 and info["tcp_port"] > 0

@@ -21,6 +21,7 @@ from bot.retries import EVENT_TTL, SeenEvents, should_drop_shared
 from bot.settings import Settings, SettingsError, load_settings
 from bot.stores import stores_for
 from index.models import Feedback
+from redis_server import running_redis
 from test_bot_server import free_port
 
 VOTES = [Feedback(user_hash="u1hash", question="what about Spinnaker, \"CD\"?",
@@ -162,3 +163,11 @@ def test_the_fixture_server_is_real(redis_url: str) -> None:
     with redis.Redis.from_url(redis_url) as client:
         info = client.info("server")
     assert int(info["redis_version"].split(".")[0]) >= 6 and info["tcp_port"] > 0
+
+
+def test_without_redis_server_the_fixture_fails_saying_how_to_install(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))                 # no redis-server on it
+    with pytest.raises(pytest.fail.Exception, match=r"apt-get install redis-server"):
+        with running_redis(tmp_path):
+            pass

@@ -71,8 +71,13 @@ def run_export(settings: Settings, args: argparse.Namespace, out: TextIO, err: T
     records = asyncio.run(_read(stores.feedback, stores.close))
     text = to_csv(records) if args.format == "csv" else to_jsonl(records)
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+        try:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"error: cannot write {args.out} ({exc.strerror or exc}): choose another "
+                  "--out, or leave it out to print the votes", file=err)
+            return 1
     else:
         out.write(text)
         out.flush()

@@ -54,8 +54,12 @@ def connect(url: str, timeout: float = TIMEOUT) -> Redis:
 
 def check_redis(url: str, timeout: float = 3.0) -> None:
     """PING once; a SettingsError line saying what to check when Redis cannot be reached."""
-    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                  retry=Retry(NoBackoff(), 0))
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                      retry=Retry(NoBackoff(), 0))
+    except ValueError as exc:
+        raise SettingsError(f"REDIS_URL {redacted(url)} is not a Redis URL ({exc}): write it as "
+                            "redis://[:password@]host:6379/0") from None
     try:
         client.ping()
     except ERRORS as exc:

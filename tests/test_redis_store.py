@@ -122,6 +122,8 @@ def test_start_up_check_names_what_to_check(redis_url: str) -> None:
     message = str(caught.value)
     assert message.startswith(f"REDIS_URL redis://:***@127.0.0.1:{port}/0 cannot be reached")
     assert "s3cret" not in message and "unset REDIS_URL" in message and "\n" not in message
+    with pytest.raises(SettingsError, match="is not a Redis URL"):
+        check_redis("redis://127.0.0.1:port/0")
 
 
 def test_password_is_redacted() -> None:

@@ -163,3 +163,9 @@ def test_export_reads_the_file_without_redis(tmp_path: Path) -> None:
     [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert (row["user"], row["helpful"], row["talk_ids"]) == ("h1", "true", "x/y")
     assert f"exported 1 votes from {path} as csv" in err.getvalue()
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    err = io.StringIO()
+    assert main(["feedback", "export", "--out", str(blocked / "votes.jsonl")], settings=settings,
+                stderr=err) == 1
+    assert err.getvalue().startswith(f"error: cannot write {blocked / 'votes.jsonl'} (")

@@ -11,14 +11,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answering import Answerer
 from bot.buttons import ValueStore
-from bot.feedback import FeedbackLog
 from bot.listeners import register_listeners
 from bot.listeners.home import HomeFacts
 from bot.metrics import Metrics
-from bot.retries import SeenEvents
 from bot.search import Retriever, Searcher
 from bot.settings import Settings
 from bot.shutdown import Inflight
+from bot.stores import Stores, stores_for
 
 
 def web_client(settings: Settings) -> AsyncWebClient:
@@ -31,10 +30,11 @@ def web_client(settings: Settings) -> AsyncWebClient:
 
 def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient | None = None,
                *, values: ValueStore | None = None, inflight: Inflight | None = None,
-               metrics: Metrics | None = None) -> AsyncApp:
+               metrics: Metrics | None = None, stores: Stores | None = None) -> AsyncApp:
     """An AsyncApp answering from `retriever`; pass `client` to talk to another Slack (tests),
     `inflight` to track the questions being answered (for a graceful shutdown), `metrics` to
-    count into the server's metrics (`ServerState.metrics`, which /metrics shows)."""
+    count into the server's metrics (`ServerState.metrics`, which /metrics shows), `stores` for
+    the event ids and votes (default: Redis with REDIS_URL, else in the process and a file)."""
     client = client or web_client(settings)
     if client.token is None:
         client.token = settings.secret("slack_bot_token") or None
@@ -54,6 +54,7 @@ def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient 
         inflight=inflight if inflight is not None else Inflight(),
         metrics=metrics if metrics is not None else Metrics(),
     )
-    register_listeners(app, answerer, FeedbackLog(settings.feedback_path), SeenEvents(),
-                       HomeFacts(retriever), settings.auto_answer_channels)
+    stores = stores or stores_for(settings)
+    register_listeners(app, answerer, stores.feedback, stores.seen, HomeFacts(retriever),
+                       settings.auto_answer_channels)
     return app

@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.blocks import restart_message
+from bot.feedback_export import add_arguments as add_feedback_arguments
+from bot.feedback_export import run_export
 from bot.logs import setup_logging
 from bot.search import Retriever, load_retriever
 from bot.settings import (HTTP, SOCKET, TERMINAL, Settings, SettingsError, check_index,
                           check_slack, choose_mode, load_settings, terminal_help)
 from bot.shutdown import Inflight
+from bot.stores import check_stores
 from index.errors import KubeconBotError
 
 logger = logging.getLogger("bot")
@@ -34,6 +37,7 @@ def parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer one question as plain text")
     ask.add_argument("--index", type=Path, dest="ask_index", help="index directory")
     ask.add_argument("question", nargs="*", help="the question (filters work too)")
+    add_feedback_arguments(commands)
     return top
 
 
@@ -161,6 +165,8 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
             setup_logging("WARNING" if settings.log_level != "DEBUG" else "DEBUG", settings.log_format)
             return _terminal(settings, " ".join(args.question).strip(), stdin, stdout, stderr,
                              loader)
+        if args.command == "feedback":
+            return run_export(settings, args, stdout, stderr)
         mode = choose_mode(settings, args.http)
         if mode == TERMINAL:
             if not stdin.isatty():
@@ -170,6 +176,7 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
             return _terminal(settings, "", stdin, stdout, stderr, loader)
         check_slack(settings, mode)
         check_index(settings.index_dir)
+        check_stores(settings)
         setup_logging(settings.log_level, settings.log_format)
         if mode == HTTP:
             return asyncio.run(_run_http(settings, loader, stderr))

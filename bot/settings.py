@@ -41,6 +41,8 @@ class Settings(IndexSettings):
     user_hash_salt: SecretStr | None = None
     auto_answer_channels: Annotated[tuple[str, ...], NoDecode] = ()
     shutdown_grace: float = Field(default=20.0, ge=0, le=3600)
+    # Shared by every replica: retry de-duplication and feedback votes (None: in the process).
+    redis_url: SecretStr | None = None
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
@@ -71,8 +73,16 @@ class Settings(IndexSettings):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip().startswith(
+                ("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a Redis URL such as redis://redis:6379/0")
+        return value
+
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                     "user_hash_salt", mode="before")
+                     "user_hash_salt", "redis_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """Whitespace-only (env_ignore_empty drops only "") or explicitly passed "": None."""

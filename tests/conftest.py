@@ -83,3 +83,21 @@ from hypothesis import settings as _hyp_settings  # noqa: E402
 _hyp_settings.register_profile("repeatable", derandomize=True, deadline=None)
 _hyp_settings.register_profile("explore", deadline=None, max_examples=500)
 _hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server for the session (fails, never skips, when it is not installed)."""
+    from redis_server import running_redis
+    with running_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The session's Redis, emptied for this test."""
+    import redis
+    client = redis.Redis.from_url(redis_server)
+    client.flushall()
+    client.close()
+    return redis_server

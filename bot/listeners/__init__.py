@@ -18,14 +18,14 @@ from collections.abc import Collection
 from slack_bolt.async_app import AsyncApp
 
 from bot.answering import Answerer
-from bot.feedback import FeedbackLog
+from bot.feedback import FeedbackStore
 from bot.listeners import actions, commands, events, home, middleware
 from bot.listeners.home import HomeFacts
-from bot.retries import SeenEvents
+from bot.retries import EventStore
 
 
-def register_listeners(app: AsyncApp, answerer: Answerer, feedback: FeedbackLog,
-                       seen: SeenEvents, facts: HomeFacts,
+def register_listeners(app: AsyncApp, answerer: Answerer, feedback: FeedbackStore,
+                       seen: EventStore, facts: HomeFacts,
                        auto_channels: Collection[str] = ()) -> None:
     """Attach the middleware and every listener to the app."""
     middleware.register(app, seen, answerer.metrics)

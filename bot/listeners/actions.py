@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import blocks, buttons
 from bot.answering import Answerer, Send, apologise
 from bot.blocks import View
-from bot.feedback import FeedbackLog
+from bot.feedback import FeedbackStore
 from bot.listeners.senders import post_to, respond_with
 from index.models import Feedback
 
@@ -50,7 +50,7 @@ async def _button(answerer: Answerer, action: dict[str, Any], body: dict[str, An
     return private, value, str(body.get("user", {}).get("id", ""))
 
 
-def register(app: AsyncApp, answerer: Answerer, feedback: FeedbackLog) -> None:
+def register(app: AsyncApp, answerer: Answerer, feedback: FeedbackStore) -> None:
     _share(app, answerer)
     _more(app, answerer)
     _feedback(app, answerer, feedback)
@@ -105,7 +105,7 @@ def _more(app: AsyncApp, answerer: Answerer) -> None:
     app.action(buttons.UNFILTERED)(on_more)
 
 
-def _feedback(app: AsyncApp, answerer: Answerer, feedback: FeedbackLog) -> None:
+def _feedback(app: AsyncApp, answerer: Answerer, feedback: FeedbackStore) -> None:
     """A vote, appended to the feedback log with the question and the talks it was about."""
 
     async def on_feedback(ack: Any, body: dict[str, Any], action: dict[str, Any],

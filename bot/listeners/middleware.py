@@ -13,12 +13,12 @@ from slack_bolt.response import BoltResponse
 
 from bot.logs import new_error_id
 from bot.metrics import Metrics, note_request
-from bot.retries import SeenEvents, should_drop
+from bot.retries import EventStore, should_drop_shared
 
 logger = logging.getLogger("bot.listeners")
 
 
-def register(app: AsyncApp, seen: SeenEvents, metrics: Metrics) -> None:
+def register(app: AsyncApp, seen: EventStore, metrics: Metrics) -> None:
     """The retry filter (before any listener) and the error handler."""
 
     @app.middleware
@@ -27,7 +27,7 @@ def register(app: AsyncApp, seen: SeenEvents, metrics: Metrics) -> None:
         event_id = str(body.get("event_id") or "") if isinstance(body, dict) else ""
         retry = request.headers.get("x-slack-retry-num", [""])[0]
         reason = request.headers.get("x-slack-retry-reason", [""])[0]
-        if should_drop(seen, event_id, retry, reason):
+        if await should_drop_shared(seen, event_id, retry, reason):
             logger.info("dropped a redelivery of event %s (retry %s, %s)", event_id or "-",
                         retry or "0", reason or "no reason")
             note_request(request, metrics, "dropped_retry")

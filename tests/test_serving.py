@@ -88,3 +88,28 @@ def test_the_bot_answers_from_the_onnx_export_without_weights_or_torch(
     assert sorted(p.name for p in models.iterdir()) == sorted(   # nothing converted or exported
         [p.name for p in models.iterdir() if p.name.startswith("multilingual-e5-small")])
     assert not any((models / p.name / cache.WEIGHTS).exists() for p in models.iterdir())
+
+
+SMAPS = """\
+7f0000000000-7f0000100000 r-xp 00000000 08:01 42   /venv/lib/python3.11/site-packages/onnxruntime/capi/lib.so
+Size:               1024 kB
+Rss:                 300 kB
+7f0000100000-7f0000200000 rw-p 00000000 00:00 0
+Rss:                 500 kB
+7f0000200000-7f0000300000 r--p 00000000 08:01 43   /venv/lib/python3.11/site-packages/onnxruntime/capi/lib.so
+Rss:                  20 kB
+55d000000000-55d000100000 rw-p 00000000 00:00 0    [heap]
+Rss:                  64 kB
+"""
+
+
+def test_memory_report_sums_resident_memory_by_mapping() -> None:
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("memory_report",
+                                                  ROOT / "scripts" / "memory_report.py")
+    assert spec and spec.loader
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    lib = "/venv/lib/python3.11/site-packages/onnxruntime/capi/lib.so"
+    assert report.rss_by_mapping(SMAPS) == {lib: 320, "[anon]": 500, "[heap]": 64}
+    assert report.group(lib) == "site-packages/onnxruntime"

@@ -35,5 +35,9 @@ class ModelMismatchError(KubeconBotError):
     """The index was built with another embedding model than the configured one."""
 
 
+class ModelUnavailableError(KubeconBotError, RuntimeError):
+    """The embedding model cannot run here: a package or a file it needs is missing."""
+
+
 class QueryError(KubeconBotError):
     """The question cannot be answered as asked (empty, too long, no words)."""

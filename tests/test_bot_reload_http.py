@@ -103,8 +103,9 @@ def is_error(reply: dict[str, Any]) -> bool:
 class Load:
     """Signed slash commands, `senders` at a time, until stopped; which were acknowledged."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str, mock: MockSlack) -> None:
-        self.session, self.url, self.mock = session, url, mock
+    def __init__(self, session: aiohttp.ClientSession, url: str, mock: MockSlack,
+                 questions: tuple[str, str] = (OLD_QUESTION, NEW_QUESTION)) -> None:
+        self.session, self.url, self.mock, self.questions = session, url, mock, questions
         self.statuses: dict[str, int] = {}
         self.sent_at: dict[str, float] = {}
         self._names = itertools.count()
@@ -114,7 +115,7 @@ class Load:
         while not self._stop.is_set():
             i = next(self._names)
             name = f"q{i}"
-            body = command_body(NEW_QUESTION if i % 2 else OLD_QUESTION, self.mock.response_url(name))
+            body = command_body(self.questions[i % 2], self.mock.response_url(name))
             self.sent_at[name] = time.monotonic()
             async with self.session.post(self.url, data=body, headers=signed(body)) as resp:
                 self.statuses[name] = resp.status

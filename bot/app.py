@@ -14,7 +14,7 @@ from bot.buttons import ValueStore
 from bot.listeners import register_listeners
 from bot.listeners.home import HomeFacts
 from bot.metrics import Metrics
-from bot.search import Retriever, Searcher
+from bot.search import CurrentRetriever, Retriever, Searcher, current
 from bot.settings import Settings
 from bot.shutdown import Inflight
 from bot.stores import Stores, stores_for
@@ -28,13 +28,16 @@ def web_client(settings: Settings) -> AsyncWebClient:
     return client
 
 
-def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient | None = None,
-               *, values: ValueStore | None = None, inflight: Inflight | None = None,
-               metrics: Metrics | None = None, stores: Stores | None = None) -> AsyncApp:
-    """An AsyncApp answering from `retriever`; pass `client` to talk to another Slack (tests),
-    `inflight` to track the questions being answered (for a graceful shutdown), `metrics` to
-    count into the server's metrics (`ServerState.metrics`, which /metrics shows), `stores` for
-    the event ids and votes (default: Redis with REDIS_URL, else in the process and a file)."""
+def create_app(settings: Settings, retriever: Retriever | CurrentRetriever,
+               client: AsyncWebClient | None = None, *, values: ValueStore | None = None,
+               inflight: Inflight | None = None, metrics: Metrics | None = None,
+               stores: Stores | None = None) -> AsyncApp:
+    """An AsyncApp answering from `retriever` (a CurrentRetriever: whichever is current when a
+    question arrives); pass `client` to talk to another Slack (tests), `inflight` to track the
+    questions being answered (for a graceful shutdown), `metrics` to count into the server's
+    metrics (`ServerState.metrics`, which /metrics shows), `stores` for the event ids and votes
+    (default: Redis with REDIS_URL, else in the process and a file)."""
+    live = current(retriever)
     client = client or web_client(settings)
     if client.token is None:
         client.token = settings.secret("slack_bot_token") or None
@@ -48,13 +51,13 @@ def create_app(settings: Settings, retriever: Retriever, client: AsyncWebClient 
     )
     answerer = Answerer(
         command=settings.slack_command,
-        searcher=Searcher(retriever),
+        searcher=Searcher(live),
         values=values or ValueStore(),
         salt=settings.secret("user_hash_salt"),
         inflight=inflight if inflight is not None else Inflight(),
         metrics=metrics if metrics is not None else Metrics(),
     )
     stores = stores or stores_for(settings)
-    register_listeners(app, answerer, stores.feedback, stores.seen, HomeFacts(retriever),
+    register_listeners(app, answerer, stores.feedback, stores.seen, HomeFacts(live),
                        settings.auto_answer_channels)
     return app

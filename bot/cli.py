@@ -8,18 +8,22 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.blocks import restart_message
 from bot.feedback_export import add_arguments as add_feedback_arguments
 from bot.feedback_export import run_export
 from bot.logs import setup_logging
-from bot.search import Retriever, load_retriever
+from bot.reload import Identity, manifest_identity, start_watching
+from bot.search import CurrentRetriever, Retriever, load_retriever, reload_retriever
 from bot.settings import (HTTP, SOCKET, TERMINAL, Settings, SettingsError, check_index,
                           check_slack, choose_mode, load_settings, terminal_help)
 from bot.shutdown import Inflight
 from bot.stores import check_stores
 from index.errors import KubeconBotError
+
+if TYPE_CHECKING:
+    from bot.server import ServerState
 
 logger = logging.getLogger("bot")
 
@@ -91,16 +95,19 @@ async def _run_http(settings: Settings, load: Callable[[Settings], Retriever], e
     state, inflight = ServerState(), Inflight()
     runner, port = await start_server(state, settings.host, settings.port)
     logger.info("listening on %s:%d (ready once the index is loaded)", settings.host, port)
+    watcher: asyncio.Task[None] | None = None
     try:
+        seen = manifest_identity(settings.index_dir)     # before loading: a build meanwhile is seen
         try:
             retriever = await asyncio.to_thread(load, settings)
         except (KubeconBotError, SettingsError) as exc:
             print(f"error: {exc}", file=err)
             return EXIT_CONFIG
-        state.app = create_app(settings, retriever, inflight=inflight, metrics=state.metrics)
+        state.serve(CurrentRetriever(retriever))
+        state.app = create_app(settings, state.current, inflight=inflight, metrics=state.metrics)
         state.signing_secret = settings.secret("slack_signing_secret")
-        state.loaded(retriever.info)
         logger.info("ready: %d notes, %d talks", retriever.info.notes, retriever.info.talks)
+        watcher = _watch(settings, state, seen)
         await wait_for_stop()
         # /readyz says 503 and new requests get 503 while the answers owed are sent.
         state.stopping = True
@@ -108,7 +115,25 @@ async def _run_http(settings: Settings, load: Callable[[Settings], Retriever], e
                              restart_message(settings.slack_command), between=runner.cleanup)
         return 0
     finally:
+        _stop(watcher)
         await runner.cleanup()     # a second time is harmless
+
+
+def _watch(settings: Settings, state: ServerState, seen: Identity | None
+           ) -> asyncio.Task[None] | None:
+    """Serve a new index from INDEX_DIR when one is built (every INDEX_RELOAD_SECONDS); the
+    metrics count the reloads and the failed ones."""
+    assert state.current is not None
+    return start_watching(state.current, settings.index_dir, settings.index_reload_seconds,
+                          lambda old: reload_retriever(settings, old), seen,
+                          on_reload=lambda _info: state.metrics.index_reloaded(),
+                          on_failure=lambda _error: state.metrics.index_reload_failed())
+
+
+def _stop(watcher: asyncio.Task[None] | None) -> None:
+    """Stop watching (a load in its worker thread finishes, unused, before the process ends)."""
+    if watcher is not None:
+        watcher.cancel()
 
 
 def _deadline(settings: Settings, owed: int) -> float:
@@ -118,13 +143,17 @@ def _deadline(settings: Settings, owed: int) -> float:
     return asyncio.get_running_loop().time() + settings.shutdown_grace
 
 
-async def _run_socket(settings: Settings, retriever: Retriever) -> int:
+async def _run_socket(settings: Settings, retriever: Retriever, seen: Identity | None = None
+                      ) -> int:
+    """Socket Mode with `retriever`, loaded when the manifest was `seen` (None: as it is now)."""
     from bot.app import create_app
     from bot.server import ServerState, socket_handler, start_server, wait_for_stop
 
+    seen = seen or manifest_identity(settings.index_dir)
     state, inflight = ServerState(), Inflight()
-    app = create_app(settings, retriever, inflight=inflight, metrics=state.metrics)
-    runner = None
+    live = state.serve(CurrentRetriever(retriever))
+    app = create_app(settings, live, inflight=inflight, metrics=state.metrics)
+    runner, watcher = None, None
     if settings.metrics_port is not None:    # the probes and /metrics; Slack's endpoint is not served
         runner, port = await start_server(state, settings.host, settings.metrics_port, slack=False)
         logger.info("metrics and probes on %s:%d", settings.host, port)
@@ -132,9 +161,9 @@ async def _run_socket(settings: Settings, retriever: Retriever) -> int:
         handler = socket_handler(app, settings.secret("slack_app_token"))
         await handler.connect_async()  # type: ignore[no-untyped-call]
         state.app = app
-        state.loaded(retriever.info)
         logger.info("connected in Socket Mode: %d notes, %d talks", retriever.info.notes,
                     retriever.info.talks)
+        watcher = _watch(settings, state, seen)
         try:
             await wait_for_stop()
         finally:
@@ -145,6 +174,7 @@ async def _run_socket(settings: Settings, retriever: Retriever) -> int:
                              restart_message(settings.slack_command))
         return 0
     finally:
+        _stop(watcher)
         if runner is not None:
             await runner.cleanup()
 
@@ -181,7 +211,8 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         if mode == HTTP:
             return asyncio.run(_run_http(settings, loader, stderr))
         assert mode == SOCKET
-        return asyncio.run(_run_socket(settings, loader(settings)))
+        seen = manifest_identity(settings.index_dir)
+        return asyncio.run(_run_socket(settings, loader(settings), seen))
     except (SettingsError, KubeconBotError) as exc:
         print(f"error: {exc}", file=stderr)
         return EXIT_CONFIG

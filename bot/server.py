@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.gate import admit
 from bot.metrics import CONTENT_TYPE, OUTCOME_KEY, UNKNOWN, Metrics, edge_outcome, request_kind
+from bot.search import CurrentRetriever
 from index.models import IndexInfo
 
 SLACK_PATH = "/slack/events"
@@ -25,10 +26,11 @@ logger = logging.getLogger("bot.server")
 @dataclass
 class ServerState:
     """The app once the model and index are loaded; until then the server is not ready.
+    `current` is the retriever being served (`/readyz` describes it, after a reload too);
     `stopping` once told to stop: not ready, no new requests, owed answers still sent."""
 
     app: AsyncApp | None = None
-    info: IndexInfo | None = None
+    current: CurrentRetriever | None = None
     stopping: bool = False
     signing_secret: str = ""        # what the gate verifies requests with (SLACK_SIGNING_SECRET)
     metrics: Metrics = field(init=False, repr=False)    # reads `info` at each scrape
@@ -36,11 +38,17 @@ class ServerState:
     def __post_init__(self) -> None:
         self.metrics = Metrics(lambda: self.info)
 
-    def loaded(self, info: IndexInfo) -> None:
-        """Serve (and describe in /readyz and /metrics) this index: at start-up, and from the
-        index reload watcher's `on_reload`."""
-        self.info = info
+    @property
+    def info(self) -> IndexInfo | None:
+        """The index being served (None before one is loaded)."""
+        return None if self.current is None else self.current.info
+
+    def serve(self, current: CurrentRetriever) -> CurrentRetriever:
+        """Serve (and describe in /readyz and /metrics) this retriever's index, counted as a
+        load; the reload watcher swaps indexes inside it later."""
+        self.current = current
         self.metrics.index_reloaded()
+        return current
 
 
 async def dispatch(state: ServerState, request: web.Request) -> tuple[str, str, web.StreamResponse]:
@@ -76,7 +84,7 @@ def create_web_app(state: ServerState, slack: bool = True) -> web.Application:
             return web.json_response({"status": "loading"}, status=503)
         if state.stopping:
             return web.json_response({"status": "stopping"}, status=503)
-        info = state.info
+        info = None if state.current is None else state.current.info
         index = {} if info is None else {"built_at": info.built_at, "notes": info.notes,
                                          "talks": info.talks, "model": info.model}
         return web.json_response({"status": "ready", "index": index})

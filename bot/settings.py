@@ -43,6 +43,8 @@ class Settings(IndexSettings):
     shutdown_grace: float = Field(default=20.0, ge=0, le=3600)
     # Shared by every replica: retry de-duplication and feedback votes (None: in the process).
     redis_url: SecretStr | None = None
+    # Seconds between looks at INDEX_DIR's manifest for a newly built index (0: never).
+    index_reload_seconds: float = Field(default=10.0, ge=0, le=86400)
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

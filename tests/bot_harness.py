@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import create_app
 from bot.buttons import ValueStore
-from bot.search import Retriever
+from bot.search import CurrentRetriever, Retriever
 from bot.server import SLACK_PATH, ServerState, start_server
 from bot.settings import Settings
 from bot.slack_fakes import (SECRET, MockSlack, action_body, action_payload, command_body,
@@ -79,9 +79,10 @@ async def running_bot(retriever: Retriever | None, tmp_path: Path, *, values: Va
     state = ServerState()
     if retriever is not None:
         client = AsyncWebClient(token=BOT_TOKEN, base_url=mock.api_url)
-        state.app = create_app(settings, retriever, client, values=values, metrics=state.metrics)
+        state.serve(CurrentRetriever(retriever))
+        state.app = create_app(settings, state.current, client, values=values,
+                               metrics=state.metrics)
         state.signing_secret = settings.secret("slack_signing_secret")
-        state.info = retriever.info
     runner, port = await start_server(state, "127.0.0.1", 0)
     session = aiohttp.ClientSession()
     try:

@@ -10,6 +10,7 @@ import os
 import signal
 from collections.abc import Callable
 from datetime import datetime
+from types import SimpleNamespace
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.cli import _run_socket
 from bot.metrics import Metrics, edge_outcome, index_age, request_kind
+from bot.search import CurrentRetriever
 from bot.slack_fakes import (CHANNEL, USER, MockSlack, buttons, command_body, command_payload,
                              home_opened, mention, signed)
 from bot_fakes import INFO, QUESTION, FakeRetriever
@@ -136,9 +138,9 @@ async def test_before_the_index_is_loaded_and_after_each_load(tmp_path: Path) ->
     async with running_bot(None, tmp_path) as bot:
         _, starting = await scrape(bot.session, bot.url)
         assert (await bot.command(QUESTION))[0] == 503
-        bot.state.loaded(INFO)
+        bot.state.serve(CurrentRetriever(SimpleNamespace(info=INFO)))   # start-up's load
         bot.state.metrics.index_reload_failed()
-        bot.state.loaded(INFO)
+        bot.state.metrics.index_reloaded()
         _, loaded = await scrape(bot.session, bot.url)
     assert not any(name.startswith("kubecon_bot_index_") and "reloads" not in name
                    for name, _ in starting)                     # no index yet: no gauges

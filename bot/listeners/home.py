@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import home
 from bot.answering import Answerer
 from bot.listeners.conversations import answer_in_thread
-from bot.search import Retriever, search_page
+from bot.search import CurrentRetriever, Retriever, current, search_page
 
 logger = logging.getLogger("bot.listeners")
 
@@ -20,25 +20,31 @@ HISTORY_LIMIT = 100      # DM messages read for the person's last questions
 
 
 class HomeFacts:
-    """The index summary, computed once (off the event loop) on the first Home opening."""
+    """The index summary, computed (off the event loop) on the first Home opening after the
+    index was loaded, so a reloaded index shows its own events, counts and build time."""
 
-    def __init__(self, retriever: Retriever) -> None:
-        self.retriever = retriever
+    def __init__(self, retriever: Retriever | CurrentRetriever) -> None:
+        self.current = current(retriever)
         self._summary: home.Summary | None = None
+        self._of: Retriever | None = None         # the retriever the summary describes
         self._lock = asyncio.Lock()
 
-    def _works(self, question: str) -> bool:
+    @staticmethod
+    def _works(retriever: Retriever, question: str) -> bool:
         try:
-            return bool(search_page(self.retriever, question).results)
+            return bool(search_page(retriever, question).results)
         except Exception:
             return False
 
     async def summary(self) -> home.Summary:
         async with self._lock:
-            if self._summary is None:
-                talks = getattr(self.retriever, "talks", ())
-                self._summary = await asyncio.to_thread(home.summarise, talks,
-                                                        self.retriever.info, self._works)
+            retriever = self.current.get()
+            if self._summary is None or self._of is not retriever:
+                talks = getattr(retriever, "talks", ())
+                self._summary = await asyncio.to_thread(
+                    home.summarise, talks, retriever.info,
+                    lambda question: self._works(retriever, question))
+                self._of = retriever
             return self._summary
 
 

@@ -133,8 +133,9 @@ class OnnxEncoder:
     Supports the usual embedding models: a BERT-style transformer, mean or CLS pooling and an
     optional L2 normalisation (others raise ValueError). The first use exports and quantises
     the model into ``<model folder>.onnx-int8-v<N>/`` (needs torch, onnx and onnxruntime, about
-    a minute); later uses need only onnxruntime, tokenizers and the export with the model
-    folder's small files (not its weights): the serving install and image have no torch."""
+    a minute); later uses need only onnxruntime, sentencepiece (``index.model.spm``; tokenizers
+    when its model is missing) and the export with the model folder's small files (not its
+    weights): the serving install and image have no torch."""
 
     def __init__(self, name: str, batch_size: int = 64, threads: int = 0,
                  strict: bool = True, token_budget: int = 1024,
@@ -171,7 +172,8 @@ class OnnxEncoder:
         from .cache import resolve_model
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import onnxruntime as ort
-        from tokenizers import Tokenizer
+
+        from .spm import load_tokenizer
         # A converted folder without its weights serves if its export is there (the image).
         folder = Path(resolve_model(self.name, self.cache_dir, servable=has_onnx_int8))
         if not folder.is_dir():
@@ -179,16 +181,14 @@ class OnnxEncoder:
                              f"not {self.name!r}; use EMBEDDING_BACKEND=torch")
         spec = st_spec(folder)
         path = ensure_onnx_int8(folder, spec)
-        # The tokenizer (a 17 MB JSON for multilingual-e5) loads in a thread while the session
-        # opens: onnxruntime releases the GIL for most of its load (the tokenizer holds it).
+        # The tokenizer (SentencePiece, or tokenizers without its .model: index.model.spm)
+        # loads in a thread while the session opens: onnxruntime releases the GIL for most of
+        # its load (the tokenizer holds it).
         with ThreadPoolExecutor(1, thread_name_prefix="load-tokenizer") as pool:
-            tokenizer = pool.submit(Tokenizer.from_file, str(folder / "tokenizer.json"))
+            tokenizer = pool.submit(load_tokenizer, folder, spec["max_seq_length"])
             session = self._session_for(ort, path)
-            tok = tokenizer.result()
-        tok.enable_truncation(spec["max_seq_length"])
-        tok.no_padding()               # batches are padded here, to their own longest text
+            self._tokenizer = tokenizer.result()
         self._pad_id = spec["pad_id"]
-        self._tokenizer = tok
         self._prompts = (spec["prompts"].get("query", ""),
                          spec["prompts"].get("passage",
                                              spec["prompts"].get("document", "")))
@@ -218,12 +218,7 @@ class OnnxEncoder:
         return self._fallback.dim if self._fallback else self._dim
 
     def _run(self, token_ids: list[list[int]]) -> np.ndarray:
-        width = max(len(t) for t in token_ids)
-        ids = np.full((len(token_ids), width), self._pad_id, dtype=np.int64)
-        mask = np.zeros((len(token_ids), width), dtype=np.int64)
-        for row, t in enumerate(token_ids):
-            ids[row, :len(t)] = t
-            mask[row, :len(t)] = 1
+        ids, mask = padded(token_ids, self._pad_id)
         out = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return np.asarray(out, dtype=np.float32)
 
@@ -233,8 +228,7 @@ class OnnxEncoder:
         if self._fallback:
             return self._fallback.embed_documents(texts, progress)
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
-        tokens = [e.ids for e in self._tokenizer.encode_batch(
-            [self._prompts[1] + t for t in texts])]
+        tokens = self._tokenizer.encode_batch([self._prompts[1] + t for t in texts])
         for rows in token_batches([len(t) for t in tokens], self.token_budget, self.batch_size):
             out[rows] = self._run([tokens[j] for j in rows])
             if progress:
@@ -245,7 +239,18 @@ class OnnxEncoder:
         self._load()
         if self._fallback:
             return self._fallback.embed_query(text)
-        return self._run([self._tokenizer.encode(self._prompts[0] + text).ids])[0]
+        return self._run([self._tokenizer.encode(self._prompts[0] + text)])[0]
+
+
+def padded(token_ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """(input ids, attention mask) of one batch, padded to its longest text."""
+    width = max(len(t) for t in token_ids)
+    ids = np.full((len(token_ids), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(token_ids), width), dtype=np.int64)
+    for row, t in enumerate(token_ids):
+        ids[row, :len(t)] = t
+        mask[row, :len(t)] = 1
+    return ids, mask
 
 
 def token_batches(lengths: list[int], budget: int, most: int) -> list[list[int]]:

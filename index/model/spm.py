@@ -31,6 +31,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .tokenizer import code_point_ranges
+
 __all__ = ["SPM_FILE", "HfTokenizer", "SpmTokenizer", "ensure_spm_model", "load_tokenizer",
            "spm_model_bytes", "write_spm_model"]
 
@@ -240,13 +242,8 @@ def _piece_chars(sp: Any, skip: set[int]) -> set[str]:
 
 
 def _char_class(chars: set[str]) -> str:
-    """A regular expression for one character that is not in ``chars``."""
-    ranges: list[list[int]] = []
-    for cp in sorted(map(ord, chars)):
-        if ranges and cp == ranges[-1][1] + 1:
-            ranges[-1][1] = cp
-        else:
-            ranges.append([cp, cp])
+    """A regular expression (Python's) for one character that is not in ``chars``."""
+    ranges = code_point_ranges(map(ord, chars))
     body = "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
                    for a, b in ranges)
     return f"[^{body}]"

@@ -249,14 +249,20 @@ def _removed_marker(norm_map: Mapping[int, str]) -> str | None:
     return None
 
 
-def _char_class(cps: Iterable[int], negate: bool = False) -> str:
-    """An Oniguruma character class (``[...]`` or ``[^...]``) for the given code points."""
+def code_point_ranges(cps: Iterable[int]) -> list[tuple[int, int]]:
+    """The code points as sorted, merged (first, last) ranges: compact character classes."""
     ranges: list[tuple[int, int]] = []
     for cp in sorted(set(cps)):
         if ranges and cp == ranges[-1][1] + 1:
             ranges[-1] = (ranges[-1][0], cp)
         else:
             ranges.append((cp, cp))
+    return ranges
+
+
+def _char_class(cps: Iterable[int], negate: bool = False) -> str:
+    """An Oniguruma character class (``[...]`` or ``[^...]``) for the given code points."""
+    ranges = code_point_ranges(cps)
 
     def esc(cp: int) -> str:
         return f"\\x{{{cp:X}}}"

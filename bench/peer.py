@@ -52,13 +52,14 @@ def txtai_config(model_path: str) -> dict[str, Any]:
 
 def chunk_rows(index: Path) -> list[tuple[str, str, str]]:
     """(chunk id, talk id, text) of every chunk in a built index, the text as our build
-    embedded it (the chunk's header line, then its body)."""
+    embedded it (the chunk's header line, then its body). Ids are strings, as txtai returns
+    them (our chunk ids are row numbers)."""
     rows = []
     with open(index / "chunks.jsonl", encoding="utf-8") as fh:
         for line in fh:
             rec = json.loads(line)
             text = f"{rec['header']}\n{rec['text']}" if rec["text"] else rec["header"]
-            rows.append((rec["id"], rec["talk_id"], text))
+            rows.append((str(rec["id"]), rec["talk_id"], text))
     return rows
 
 

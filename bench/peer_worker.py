@@ -121,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     from index.settings import load_index_settings
     args.settings = load_index_settings()
     args.catalog = bool(args.catalog)
+    if args.task != "ours" and args.settings.embedding_threads:
+        # EMBEDDING_THREADS bounds our encoder's threads; txtai's torch gets the same bound.
+        import torch
+        torch.set_num_threads(args.settings.embedding_threads)
     task = {"build": task_build, "query": task_query, "ours": task_ours}[args.task]
     print(json.dumps(task(args)))
     return 0

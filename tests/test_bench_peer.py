@@ -61,15 +61,16 @@ def test_head_to_head_and_compare() -> None:
 
 
 def test_index_rows_are_the_texts_our_build_embedded(tmp_path: Path) -> None:
-    records = [{"id": "c1", "talk_id": "t1", "header": "Talk one — Ada", "text": "Body."},
-               {"id": "c2", "talk_id": "t3", "header": "Catalog talk", "text": ""}]
+    records = [{"id": 0, "talk_id": "t1", "header": "Talk one — Ada", "text": "Body."},
+               {"id": 1, "talk_id": "t3", "header": "Catalog talk", "text": ""}]
     (tmp_path / "chunks.jsonl").write_text(
         "".join(json.dumps(r) + "\n" for r in records), "utf-8")
     (tmp_path / "talks.json").write_text(json.dumps(
         [{"id": "t1", "title": "Talk one"}, {"id": "t3", "title": "Catalog talk",
                                              "has_notes": False}]), "utf-8")
-    assert peer.chunk_rows(tmp_path) == [("c1", "t1", "Talk one — Ada\nBody."),
-                                         ("c2", "t3", "Catalog talk")]
+    # Our chunk ids are row numbers; txtai gives hits' ids back as strings.
+    assert peer.chunk_rows(tmp_path) == [("0", "t1", "Talk one — Ada\nBody."),
+                                         ("1", "t3", "Catalog talk")]
     assert peer.talk_titles(tmp_path) == {"t1": ("Talk one", True),
                                           "t3": ("Catalog talk", False)}
 

@@ -94,6 +94,26 @@ def recall(questions: list[Question],
     return out
 
 
+class CatalogShare:
+    """Wraps a `talks_for` and counts the catalog-only talks among all it returned: txtai
+    ranks every passage alike, so header-only catalog passages can crowd out the notes."""
+
+    def __init__(self, talks_for: Callable[[str], Sequence[tuple[str, bool]]]) -> None:
+        self.talks_for = talks_for
+        self.returned = 0
+        self.catalog = 0
+
+    def __call__(self, q: str) -> Sequence[tuple[str, bool]]:
+        talks = self.talks_for(q)
+        self.returned += len(talks)
+        self.catalog += sum(1 for _, has_notes in talks if not has_notes)
+        return talks
+
+    @property
+    def share(self) -> float:
+        return round(self.catalog / self.returned, 4) if self.returned else 0.0
+
+
 def dev_questions(path: Path, cites_catalog: bool) -> list[Question]:
     """The dev questions as both systems must answer them (catalog-only ones refused when our
     retriever does not cite the catalog, as `index.eval` does)."""

@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench.peer import (DEPTH, TXTAI_LIMIT, chunk_rows, dev_questions, recall, talk_titles,
+from bench.peer import (DEPTH, TXTAI_LIMIT, CatalogShare, chunk_rows, dev_questions, recall, talk_titles,
                         talks_from_hits, txtai_config)
 from bench.worker import QUESTIONS, cold_summary, peak_rss_mb, questions, summary_ms
 
@@ -83,7 +83,9 @@ def task_query(args: argparse.Namespace) -> dict[str, Any]:
         return talks_from_hits((h["id"] for h in hits), chunk_talk, talks)
 
     out = timed_passes(lambda q: embeddings.search(q, TXTAI_LIMIT), args.reps)
-    out["recall"] = recall(dev_questions(QUESTIONS, args.catalog), talks_for)
+    counted = CatalogShare(talks_for)
+    out["recall"] = recall(dev_questions(QUESTIONS, args.catalog), counted)
+    out["recall"]["catalog_share"] = counted.share
     out["peak_rss_mb"] = round(peak_rss_mb(), 1)
     return out
 
@@ -103,7 +105,9 @@ def task_ours(args: argparse.Namespace) -> dict[str, Any]:
         return [(r.talk.title, r.talk.has_notes) for r in retriever.search(q, k=DEPTH).results]
 
     out = timed_passes(lambda q: retriever.search(q, k=DEPTH), args.reps)
-    out["recall"] = recall(dev_questions(QUESTIONS, retriever.cites_catalog), talks_for)
+    counted = CatalogShare(talks_for)
+    out["recall"] = recall(dev_questions(QUESTIONS, retriever.cites_catalog), counted)
+    out["recall"]["catalog_share"] = counted.share
     out["cites_catalog"] = retriever.cites_catalog
     out["peak_rss_mb"] = round(peak_rss_mb(), 1)
     return out

@@ -156,7 +156,9 @@ def _peer_rows(pe: dict[str, Any]) -> list[Row]:
          f"{trc['recall@5']} vs {orc['recall@5']} (recall@1 {trc['recall@1']} vs "
          f"{orc['recall@1']}; MRR {trc['mrr']} vs {orc['mrr']}; {orc['questions']} questions, "
          f"found in the top 5 only by ours {cmp_['only_ours']}, only by txtai "
-         f"{cmp_['only_txtai']})", "", ""),
+         f"{cmp_['only_txtai']}; catalog-only talks among the top 5: "
+         f"{trc.get('catalog_share', 0) * 100:.0f}% vs {orc.get('catalog_share', 0) * 100:.0f}%)",
+         "", ""),
     ]
 
 

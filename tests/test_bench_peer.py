@@ -43,6 +43,13 @@ def test_recall_counts_ranks_as_index_eval_does() -> None:
     assert report["ranks"] == [2, 1, None]
 
 
+def test_catalog_share_counts_catalog_only_talks_among_those_returned() -> None:
+    counted = peer.CatalogShare(lambda q: peer.talks_from_hits(q.split(), CHUNK_TALK, TALKS))
+    assert counted("c4 c1") == [TALKS["t3"], TALKS["t1"]]
+    counted("c3")
+    assert counted.share == pytest.approx(1 / 3, abs=1e-4)
+
+
 def test_catalog_question_is_refused_unless_our_retriever_cites_the_catalog(tmp_path: Path
                                                                             ) -> None:
     path = tmp_path / "q.yaml"
@@ -96,7 +103,8 @@ def test_report_shows_the_peer_beside_ours() -> None:
             "recall": {"recall@1": 0.86, "recall@5": 0.98, "mrr": 0.91, "questions": 104}}
     ours = {**side, "backend": "onnx-int8", "chunks": 2616, "build_s": 12.0, "build_cpu_s": 20.0}
     txtai = {"query_ms": {"p50": 30.0, "p99": 55.0, "n": 327},
-             "recall": {"recall@1": 0.6, "recall@5": 0.8, "mrr": 0.7, "questions": 104},
+             "recall": {"recall@1": 0.6, "recall@5": 0.8, "mrr": 0.7, "questions": 104,
+                       "catalog_share": 0.59},
              "version": "9.14.0", "faiss": "IDMap,Flat", "build_s": 48.0, "build_cpu_s": 90.0}
     result = {"ours": ours, "txtai": txtai, "builds": 1, "depth": 5, "txtai_limit": 30,
               "compare": {"build_ratio": 4.0, "p50_ratio": 4.62, "recall5_delta": 0.18,
@@ -105,6 +113,7 @@ def test_report_shows_the_peer_beside_ours() -> None:
     assert "txtai 48.0 s (CPU 90.0 s) vs ours 12.0 s (CPU 20.0 s): 4.0×" in table
     assert "txtai p50 30.0 / p99 55.0 ms vs ours p50 6.5 / p99 10.0 ms" in table
     assert "0.8 vs 0.98" in table and "only by ours 20, only by txtai 1" in table
+    assert "catalog-only talks among the top 5: 59% vs 0%" in table
 
 
 META = {"date": "2026-12-01T00:00:00+00:00", "command": "python -m bench --only peer",

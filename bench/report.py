@@ -137,6 +137,31 @@ def _onnx_rows(on: dict[str, Any]) -> list[Row]:
          ok(-on["recall5_delta"], T["onnx_recall_delta"]))]
 
 
+def _peer_rows(pe: dict[str, Any]) -> list[Row]:
+    """txtai beside ours (issue 17): no targets, the same passages, model and questions."""
+    ours, tx, cmp_ = pe["ours"], pe["txtai"], pe["compare"]
+    om, tm = ours["query_ms"], tx["query_ms"]
+    orc, trc = ours["recall"], tx["recall"]
+    label = f"txtai {tx['version']} hybrid ({tx['faiss']} + BM25)"
+    return [
+        (f"peer: build, {label} vs `index.build` ({ours['backend']}), same "
+         f"{ours['chunks']} chunks (median of {pe['builds']})",
+         f"txtai {tx['build_s']} s (CPU {tx['build_cpu_s']} s) vs ours {ours['build_s']} s "
+         f"(CPU {ours['build_cpu_s']} s): {cmp_['build_ratio']}×", "", ""),
+        (f"peer: query, txtai `search` ({pe['txtai_limit']} chunks) vs `Retriever.search` "
+         f"(k={pe['depth']})",
+         f"txtai p50 {tm['p50']} / p99 {tm['p99']} ms vs ours p50 {om['p50']} / p99 "
+         f"{om['p99']} ms (n={om['n']}): {cmp_['p50_ratio']}× at p50", "", ""),
+        ("peer: dev-set recall@5 of the answer talk, txtai vs ours",
+         f"{trc['recall@5']} vs {orc['recall@5']} (recall@1 {trc['recall@1']} vs "
+         f"{orc['recall@1']}; MRR {trc['mrr']} vs {orc['mrr']}; {orc['questions']} questions, "
+         f"found in the top 5 only by ours {cmp_['only_ours']}, only by txtai "
+         f"{cmp_['only_txtai']}; catalog-only talks among the top 5: "
+         f"{trc.get('catalog_share', 0) * 100:.0f}% vs {orc.get('catalog_share', 0) * 100:.0f}%)",
+         "", ""),
+    ]
+
+
 def _rows(results: dict[str, Any]) -> list[Row]:
     """The table's rows, in the order of the sections that ran."""
     rows: list[Row] = []
@@ -152,6 +177,8 @@ def _rows(results: dict[str, Any]) -> list[Row]:
         rows += _incremental_rows(results["incremental"])
     if results.get("onnx"):
         rows += _onnx_rows(results["onnx"])
+    if results.get("peer") and not results["peer"].get("skipped"):
+        rows += _peer_rows(results["peer"])
     return rows
 
 

@@ -27,6 +27,7 @@ import yaml
 
 from bench.measure import (ROOT, bench_build, bench_incremental, bench_onnx, bench_query,
                            bench_scale, bench_slack, env_for, log, run_build, run_json)
+from bench.peer import bench_peer
 from bench.report import TARGETS, render, round_floats, write_readme
 from index.settings import load_index_settings
 
@@ -36,7 +37,7 @@ RESULTS = ROOT / "bench" / "results.json"
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in ("torch", "sentence-transformers", "transformers", "onnxruntime", "faiss-cpu",
-                 "bm25s", "numpy", "slack-bolt", "aiohttp"):
+                 "bm25s", "numpy", "slack-bolt", "aiohttp", "txtai"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -71,8 +72,9 @@ def parser() -> argparse.ArgumentParser:
                         "corpus (default 1000)")
     parser.add_argument("--slack", type=int, default=None, help="slash commands (default 200)")
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--only", default="build,onnx,query,scale,slack,incremental",
-                        help="comma-separated sections")
+    parser.add_argument("--only", default="build,onnx,query,scale,slack,incremental,peer",
+                        help="comma-separated sections (peer: txtai on the same passages, "
+                             "needs pip install -e '.[bench]')")
     parser.add_argument("--work", type=Path, default=None,
                         help="scratch folder (default: a temporary folder, removed at the end)")
     parser.add_argument("--no-write", action="store_true", help="do not write results/README")
@@ -135,6 +137,7 @@ def _sections(work: Path, plan: Plan, backend: str,
         ("scale", lambda: bench_scale(work, real, plan.sizes, plan.reps, backend, questions,
                                       work / "devq.npy")),
         ("incremental", lambda: bench_incremental(work, real, plan.notes, plan.reps, backend)),
+        ("peer", lambda: bench_peer(work, plan.reps, plan.build_reps, backend)),
     ]
 
 
@@ -142,7 +145,8 @@ def _measure(work: Path, plan: Plan, backend: str, results: dict[str, Any]) -> N
     """Run the chosen sections into `results`, each timed."""
     sections = _sections(work, plan, backend, results)
     real = work / f"real-{backend}"
-    if not (real / "manifest.json").exists() and "build" not in plan.only:
+    uses_real = plan.only & {"query", "slack", "scale", "incremental"}
+    if uses_real and not (real / "manifest.json").exists() and "build" not in plan.only:
         log("no real index yet: building it (not timed)")
         run_build(ROOT / "corpus", real, backend)
     if "scale" in plan.only:

@@ -118,10 +118,15 @@ class DenseIndex:
     def load(cls, vectors_path: Path, faiss_path: Path, mmap: bool = True,
              required: bool = False) -> DenseIndex:
         """Vectors (memory-mapped when `mmap`) and the FAISS index if one was saved (FAISS's
-        error when it is `required` and missing or unreadable)."""
+        error when it is `required` and missing or unreadable). The FAISS index is memory-mapped
+        (IO_FLAG_MMAP_IFC maps a flat index's codes and an IVF index's inverted lists alike):
+        opening it reads only its header, and a search pages in the lists it probes."""
         import faiss
-        vectors = np.load(vectors_path, mmap_mode="r" if mmap else None)
-        index = faiss.read_index(str(faiss_path)) if required or faiss_path.is_file() else None
+        # A plain ndarray view of the map: numpy's memmap wrapper costs more per row lookup
+        # than the lookup itself.
+        vectors = np.asarray(np.load(vectors_path, mmap_mode="r" if mmap else None))
+        index = faiss.read_index(str(faiss_path), faiss.IO_FLAG_MMAP_IFC) \
+            if required or faiss_path.is_file() else None
         return cls(vectors, index)
 
 

@@ -6,6 +6,7 @@ ranking of talks), `relevance.py` (the floor), `filters.py` and `highlight.py`."
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,8 @@ from ..models import Answer, Filters, IndexInfo, Passage, Result, Understood
 from ..settings import IndexSettings
 from .bm25 import bm25_scores, idf, known_share
 from .filters import FilterMask, parse_query
-from .groups import CATALOG, NOTES, TEXTS, talk_group
-from .fusion import (FusionParams, Ranked, group_by_talk, rank_talks, rescale, talk_weights,
-                     title_bonus)
+from .groups import CATALOG, NOTES, TEXTS
+from .fusion import FusionParams, Ranked, rank_talks, rescale, talk_weights, title_bonus
 from .highlight import best_sentence
 from .overview import build_overview
 from .relevance import Relevance
@@ -37,31 +37,35 @@ class Retriever:
         self.encoder = encoder
         self.params = params or FusionParams()
         self.catalog_results = catalog_results
-        self.talks = stored.talks
-        index_of = {t.id: i for i, t in enumerate(self.talks)}
-        self.chunk_talk = np.array([index_of[c.talk_id] for c in stored.chunks], dtype=np.int64)
+        self.talks = stored.talks             # read by row, only for the results shown
+        cols = stored.columns
+        assert cols is not None, "an index opened by load_index has its columns"
+        self.columns = cols
+        self.chunk_talk = cols.chunk_talk
         counts = stored.manifest.get("counts", {})
         self.info = IndexInfo(built_at=stored.manifest.get("built_at", ""),
                               notes=int(counts.get("notes", 0)),
                               talks=int(counts.get("talks_with_notes", counts.get("talks", 0))),
                               chunks=int(counts.get("chunks", len(stored.chunks))),
                               model=stored.manifest.get("model", {}).get("name", ""))
-        self._has_notes = np.array([t.has_notes for t in self.talks], dtype=bool)
-        self._group = np.array([talk_group(t) for t in self.talks] or [NOTES])[:len(self.talks)]
-        self._weights = talk_weights(self.talks, self.params)
-        self._is_talk = np.array([t.is_talk for t in self.talks], dtype=bool)
-        self._filter_mask = FilterMask(self.talks)
-        self.vocabulary = Vocabulary.build(self.talks)
-        self._title_words: dict[str, list[int]] = {}
-        for i, talk in enumerate(self.talks):
-            for word in set(talk.title.lower().replace("'", " ").split()):
-                self._title_words.setdefault(word, []).append(i)
-        self._title_vocab = sorted(self._title_words)
+        self._group = cols.groups
+        self._has_notes = self._group != CATALOG
+        self._is_talk = np.asarray(cols.is_talk, dtype=bool)
+        self._weights = talk_weights(self._has_notes, self._is_talk, self.params)
+        self._filter_mask = FilterMask(cols.facets, len(self._group))
+        self.vocabulary = Vocabulary.from_dict(cols.vocabulary)
+        self._title_pos = {w: i for i, w in enumerate(cols.title_words)}
         self._titled_cache: dict[str, np.ndarray] = {}
-        self.relevance = Relevance(self.params, self.talks, self._group, self._bm25_of,
-                                   stored.dense, self.chunk_talk, self._bm25_scores)
-        # Each talk's first chunk row, in corpus order (for listing talks without a question).
-        self._first_rows = np.unique(self.chunk_talk, return_index=True)
+        self._bm25_memo: dict[tuple[str, str], np.ndarray] = {}
+        self.relevance = Relevance(self.params, self._group, self._bm25_of, stored.dense,
+                                   self.chunk_talk, self._bm25_scores,
+                                   cols.languages_of_talks, cols.names)
+
+    @functools.cached_property
+    def _first_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each talk's first chunk row, in corpus order (for listing talks without a question)."""
+        talks, first = np.unique(self.chunk_talk, return_index=True)
+        return talks.astype(np.int64), first
 
     @property
     def cites_catalog(self) -> bool:
@@ -81,7 +85,7 @@ class Retriever:
                        implied: np.ndarray | None = None) -> np.ndarray:
         """Talks of a group ("" for every group the answers may cite) that pass the filters
         (and the `implied` mask of the filters read from the question's words)."""
-        mask = self._group == group if group else np.ones(len(self.talks), dtype=bool)
+        mask = self._group == group if group else np.ones(len(self._group), dtype=bool)
         if not self.catalog_results:
             mask &= self._group != CATALOG
         if not filters.is_empty():
@@ -117,11 +121,12 @@ class Retriever:
             out = self._is_talk.copy()
             for part in (p.lower() for p in name.split() if p):
                 words = [part] if len(part) < 5 else [w for w, _, _ in process.extract(
-                    part, self._title_vocab, scorer=Levenshtein.distance, score_cutoff=1,
-                    limit=None)]
-                hit = np.zeros(len(self.talks), dtype=bool)
-                for word in words:
-                    hit[self._title_words.get(word, [])] = True
+                    part, self.columns.title_words, scorer=Levenshtein.distance,
+                    score_cutoff=1, limit=None)]
+                hit = np.zeros(len(self._group), dtype=bool)
+                indptr, members = self.columns.title_indptr, self.columns.title_talks
+                for pos in (self._title_pos[w] for w in words if w in self._title_pos):
+                    hit[members[indptr[pos]:indptr[pos + 1]]] = True
                 out &= hit
             self._titled_cache[name] = out
         return self._titled_cache[name]
@@ -155,12 +160,18 @@ class Retriever:
         """Chunk rows of each group: talks with notes, the notes' own text, the catalog."""
         a = self.stored.notes_chunks
         b = a + self.stored.text_chunks
-        return {NOTES: (0, a), TEXTS: (a, b), CATALOG: (b, len(self.stored.chunks))}
+        return {NOTES: (0, a), TEXTS: (a, b), CATALOG: (b, len(self.chunk_talk))}
 
     def _bm25_scores(self, text: str, group: str) -> np.ndarray:
         """BM25 scores for every chunk row, each group on its own statistics; rows outside
-        the group score 0."""
-        out = np.zeros(len(self.stored.chunks), dtype=np.float32)
+        the group score 0. The last question's are kept: the relevance floor asks again."""
+        key = (text, group)
+        if key not in self._bm25_memo:
+            self._bm25_memo = {key: self._bm25_all(text, group)}
+        return self._bm25_memo[key]
+
+    def _bm25_all(self, text: str, group: str) -> np.ndarray:
+        out = np.zeros(len(self.chunk_talk), dtype=np.float32)
         for name, (start, end) in self._group_rows().items():
             index = {NOTES: self.stored.bm25, TEXTS: self.stored.bm25_texts,
                      CATALOG: self.stored.bm25_catalog}[name]
@@ -225,14 +236,15 @@ class Retriever:
         bm25_n = all_bm25[rows] / bm25_scale if uses_bm25 and best_bm25 > 0 else zeros
         a = {"dense": 0.0, "bm25": 1.0}.get(
             mode, self.params.bm25_weight * known_share(self._bm25_of(group), text))
-        by_talk = group_by_talk(rows, a * bm25_n + (1 - a) * dense_n, self.chunk_talk)
         # The header bonus rewards a question that names a talk; the notes' own text has no
         # talk to name (its header is the note's title, which every question about the event
         # would match).
         scale_talks = allowed_talks if scale is None else self._allowed_talks(filters, group)
-        bonus = title_bonus(self.stored.talk_dense, qvec, scale_talks, by_talk.keys(),
-                            self.params) if mode == "hybrid" and group != TEXTS else None
-        ranked = rank_talks(by_talk, bonus, self._weights)
+        bonus = title_bonus(self.stored.talk_dense, qvec, scale_talks,
+                            np.unique(self.chunk_talk[rows]), self.params) \
+            if mode == "hybrid" and group != TEXTS else None
+        ranked = rank_talks(rows, a * bm25_n + (1 - a) * dense_n, self.chunk_talk, bonus,
+                            self._weights)
         return ranked, best_dense, best_bm25
 
     def list_talks(self, filters: Filters, implied: np.ndarray | None = None) -> list[Ranked]:

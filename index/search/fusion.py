@@ -118,7 +118,7 @@ def _title_bonus_indexed(talks: DenseIndex, qvec: np.ndarray, allowed_talks: np.
                          wanted: Iterable[int], params: FusionParams) -> Any:
     """Many talks (a talk index exists beyond EXACT_LIMIT): the best and the reference header
     cosines come from the talk index's candidates, re-scored exactly, instead of a scan of every
-    talk vector per query; with a narrow filter, the allowed talks' vectors are scanned."""
+    talk vector per query; with a narrow filter, from the allowed talks' nearest."""
     n_allowed = int(allowed_talks.sum())
     if not n_allowed:
         return None
@@ -130,7 +130,11 @@ def _title_bonus_indexed(talks: DenseIndex, qvec: np.ndarray, allowed_talks: np.
         ids = np.sort(ids[ids >= 0])
         ids = ids[allowed_talks[ids]]
     if k > TALK_INDEX_FETCH_LIMIT or len(ids) <= kth:
+        # A narrow filter: the allowed talks' nearest among their quantised codes (their
+        # vectors are on disk, read by row), re-scored exactly.
         ids = np.flatnonzero(allowed_talks)
+        if len(ids) > kth + 1:
+            ids = np.sort(talks.search(qvec, kth + 1, ids)[0])
     top = -np.sort(-talks.scores(qvec, ids))
     best, ref = top[0], top[min(kth, len(top) - 1)]
     rows = np.sort(np.fromiter(wanted, dtype=np.int64))

@@ -95,6 +95,7 @@ class Relevance:
         self._vocab_cache: dict[str, tuple[Any, set[str]]] = {}
         self._vocab_words: dict[str, list[str]] = {}
         self._samples: dict[tuple[str, str], np.ndarray] = {}
+        self._sample_vectors: dict[tuple[str, str], np.ndarray] = {}
         self._lang: np.ndarray | None = None
 
     def is_relevant(self, text: str, best_dense: float, best_bm25: float, group: str = "notes",
@@ -170,7 +171,10 @@ class Relevance:
 
     def reference(self, qvec: np.ndarray, group: str, lang: str) -> float:
         """The question's median cosine with the group's chunks in a language."""
-        return float(np.median(self.dense.scores(qvec, self._sample(group, lang))))
+        key = (group, lang)
+        if key not in self._sample_vectors:      # the same rows every question: read once
+            self._sample_vectors[key] = np.asarray(self.dense.vectors[self._sample(group, lang)])
+        return float(np.median(np.asarray(self._sample_vectors[key] @ qvec, dtype=np.float32)))
 
     def _sample(self, group: str, lang: str) -> np.ndarray:
         """Chunk rows of a group in a language, at most LANG_SAMPLE evenly spaced (the whole

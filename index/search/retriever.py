@@ -17,6 +17,7 @@ from ..model.encoders import Encoder, encoder_for, make_encoder
 from ..models import Answer, Filters, IndexInfo, Passage, Result, Understood
 from ..settings import IndexSettings
 from .bm25 import bm25_scores, idf, known_share
+from .dense import one_blas_thread
 from .filters import FilterMask, parse_query
 from .groups import CATALOG, NOTES, TEXTS
 from .fusion import FusionParams, Ranked, rank_talks, rescale, talk_weights, title_bonus
@@ -49,7 +50,8 @@ class Retriever:
                               chunks=int(counts.get("chunks", len(stored.chunks))),
                               model=stored.manifest.get("model", {}).get("name", ""))
         self._group = cols.groups
-        self._has_notes = self._group != CATALOG
+        self._in_group = {g: self._group == g for g in (NOTES, TEXTS, CATALOG)}
+        self._has_notes = ~self._in_group[CATALOG]
         self._is_talk = np.asarray(cols.is_talk, dtype=bool)
         self._weights = talk_weights(self._has_notes, self._is_talk, self.params)
         self._filter_mask = FilterMask(cols.facets, len(self._group))
@@ -85,9 +87,9 @@ class Retriever:
                        implied: np.ndarray | None = None) -> np.ndarray:
         """Talks of a group ("" for every group the answers may cite) that pass the filters
         (and the `implied` mask of the filters read from the question's words)."""
-        mask = self._group == group if group else np.ones(len(self._group), dtype=bool)
+        mask = self._in_group[group].copy() if group else np.ones(len(self._group), dtype=bool)
         if not self.catalog_results:
-            mask &= self._group != CATALOG
+            mask &= self._has_notes
         if not filters.is_empty():
             mask &= self._filter_mask(filters)
         if implied is not None:
@@ -259,6 +261,10 @@ class Retriever:
     # -- answers -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 3, offset: int = 0) -> Answer:
         """Answer a question: up to k talks after `offset`, each with its best passages."""
+        with one_blas_thread():
+            return self._search(query, k, offset)
+
+    def _search(self, query: str, k: int, offset: int) -> Answer:
         asked, literal = without_switch(query)
         text, filters = parse_query(asked)
         understood, words = Understood(), text

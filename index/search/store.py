@@ -184,10 +184,7 @@ def load_index(path: Path) -> StoredIndex:
                          lambda rec: str(rec["hash"]))
         columns = read_columns(path / COLUMNS)
         dense = DenseIndex.load(path / "vectors.npy", path / "dense.faiss", required=True)
-        # With a talk index only a few talk vectors are read per query: leave them on disk;
-        # without, they are all scanned per query (at most EXACT_LIMIT of them).
-        talk_dense = DenseIndex.load(path / "talk_vectors.npy", path / "talk_dense.faiss",
-                                     mmap=(path / "talk_dense.faiss").is_file())
+        talk_dense = DenseIndex.load(path / "talk_vectors.npy", path / "talk_dense.faiss")
         bm25, bm25_catalog, bm25_texts = (
             bm25s.BM25.load(str(path / name), show_progress=False, mmap=True)
             if (path / name).is_dir() or name == "bm25" else None

@@ -123,3 +123,35 @@ def test_the_numpy_ranking_equals_the_loops_it_replaced(seed: int) -> None:
                                                {t: float(rng.random()) for t in range(40)})
     assert rank_talks(rows, fused, chunk_talk, bonus, weights) == \
         python_ranking(rows, fused, chunk_talk, bonus, weights)
+
+
+def test_an_overview_from_columns_equals_the_one_from_talks(tmp_path: Path) -> None:
+    from dataclasses import replace
+    from index.models import Chunk, NoteMeta
+    from index.search import overview
+    note = NoteMeta("n.md", "Notes", "Ada", "", "KubeCon", "kubecon-eu-2019", "", 2019, "", "en")
+    rng = np.random.default_rng(0)
+    talks = [replace(TALKS[i % 4], id=f"x{i}", title=f"Talk {i}",
+                     track=["", "Security", "Ops", "AI", "Storage", "Net", "Obs", "CI", "Data",
+                            "UX"][int(rng.integers(0, 10))],
+                     kind=["talk", "keynote", "note_text"][int(rng.integers(0, 3))],
+                     note=note if TALKS[i % 4].has_notes else None) for i in range(300)]
+    cols = build_columns(talks, [Chunk(0, "x0", "h", "t")])
+    has_notes = np.array([t.has_notes for t in talks])
+    is_talk = np.array([t.is_talk for t in talks])
+    for seed in range(5):
+        ids = np.random.default_rng(seed).permutation(300)[:200 - 30 * seed]
+        assert overview.overview_of_rows(
+            ids, has_notes & is_talk, ~has_notes & is_talk, cols.facets,
+            lambda row: talks[row].title) == overview.build_overview([talks[i] for i in ids])
+    old = overview.MAX_TITLES
+    try:       # a group larger than the titles kept still counts all its talks
+        overview.MAX_TITLES = 3
+        got = overview.overview_of_rows(np.arange(300), has_notes & is_talk,
+                                        ~has_notes & is_talk, cols.facets,
+                                        lambda row: talks[row].title)
+    finally:
+        overview.MAX_TITLES = old
+    want = overview.build_overview(talks)
+    assert [(g.name, g.size) for g in got.groups] == [(g.name, len(g.titles)) for g in want.groups]
+    assert all(len(g.titles) <= 3 for g in got.groups)

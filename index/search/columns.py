@@ -22,12 +22,13 @@ from ..models import Chunk, Talk
 from ..text import fold, words
 from .filters import FILTER_FIELDS, numbered
 from .groups import ORDER, talk_group
+from .overview import OVERVIEW_FIELDS
 from .vocabulary import Vocabulary
 
 FOLDER = "columns"
 VALUES = "values.json"
 ARRAYS = ("chunk_talk", "group", "is_talk", "lang", "title_indptr", "title_talks",
-          *(f"facet_{kind}" for kind in FILTER_FIELDS))
+          *(f"facet_{kind}" for kind in (*FILTER_FIELDS, *OVERVIEW_FIELDS)))
 
 
 @dataclass
@@ -39,7 +40,8 @@ class Columns:
     is_talk: np.ndarray                       # False for a note's own text
     lang: np.ndarray                          # each talk's language, a number into `languages`
     languages: list[str]
-    facets: dict[str, tuple[list[Any], np.ndarray]]   # filter kind: (distinct values, value no.)
+    # filter kind or overview field: (distinct values, each talk's value number)
+    facets: dict[str, tuple[list[Any], np.ndarray]]
     title_words: list[str]                    # sorted words of the talk titles ...
     title_indptr: np.ndarray                  # ... word i is in talks title_talks[indptr[i]:indptr[i+1]]
     title_talks: np.ndarray
@@ -95,7 +97,8 @@ def build_columns(talks: Sequence[Talk], chunks: Sequence[Chunk]) -> Columns:
         group=np.array([ORDER.index(g) for g in groups], dtype=np.uint8),
         is_talk=np.array([t.is_talk for t in talks], dtype=bool),
         lang=lang, languages=langs,
-        facets={kind: numbered([get(t) for t in talks]) for kind, get in FILTER_FIELDS.items()},
+        facets={kind: numbered([get(t) for t in talks])
+                for kind, get in (*FILTER_FIELDS.items(), *OVERVIEW_FIELDS.items())},
         title_words=title_words, title_indptr=indptr, title_talks=members,
         names={g: sorted(name_words([t for t, tg in zip(talks, groups) if tg == g]))
                for g in ORDER},
@@ -126,7 +129,7 @@ def read_columns(folder: Path) -> Columns:
     a = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r")) for name in ARRAYS}
     values = json.loads((folder / VALUES).read_text(encoding="utf-8"))
     facets = {kind: ([_hashable(v) for v in values["facets"][kind]], a[f"facet_{kind}"])
-              for kind in FILTER_FIELDS}
+              for kind in (*FILTER_FIELDS, *OVERVIEW_FIELDS)}
     return Columns(a["chunk_talk"], a["group"], a["is_talk"], a["lang"], values["languages"],
                    facets, values["title_words"], a["title_indptr"], a["title_talks"],
                    values["names"], values["vocabulary"])

@@ -22,7 +22,7 @@ from .filters import FilterMask, parse_query
 from .groups import CATALOG, NOTES, TEXTS
 from .fusion import FusionParams, Ranked, rank_talks, rescale, talk_weights, title_bonus
 from .highlight import best_sentence
-from .overview import build_overview
+from .overview import overview_of_rows
 from .relevance import Relevance
 from .store import StoredIndex, load_index
 from .understanding import understand, without_switch
@@ -277,7 +277,10 @@ class Retriever:
             if understood.overview:
                 ranked = self._overview_order(text, filters, implied, ranked)
             if understood.overview and offset == 0:
-                overview = build_overview([self.talks[r.talk] for r in ranked])
+                overview = overview_of_rows(
+                    np.array([r.talk for r in ranked], dtype=np.int64),
+                    self._has_notes & self._is_talk, ~self._has_notes & self._is_talk,
+                    self.columns.facets, self._overview_title)
         else:
             ranked = self._boosted(self._answers(words, filters, implied), understood.boost)
         page = ranked[offset:offset + k]
@@ -285,6 +288,10 @@ class Retriever:
         return Answer(query=query, text=text, filters=filters, results=results, info=self.info,
                       offset=offset, total=len(ranked), has_more=offset + k < len(ranked),
                       understood=understood, overview=overview)
+
+    def _overview_title(self, row: int) -> str:
+        talk = self.talks[row]
+        return talk.title.strip() or talk.official_title.strip()
 
     def _overview_order(self, text: str, filters: Filters, implied: np.ndarray | None,
                         listed: list[Ranked]) -> list[Ranked]:

@@ -10,7 +10,7 @@ import pytest
 
 from index.models import Filters, Talk
 from index.search.columns import build_columns, read_columns, write_columns
-from index.search.dense import DenseIndex, SCAN_LIMIT
+from index.search.dense import SCAN_LIMIT, DenseIndex
 from index.search.filters import FilterMask, talk_matches
 from index.search.fusion import Ranked, rank_talks
 from index.search.npyrows import NpyRows
@@ -127,6 +127,7 @@ def test_the_numpy_ranking_equals_the_loops_it_replaced(seed: int) -> None:
 
 def test_an_overview_from_columns_equals_the_one_from_talks(tmp_path: Path) -> None:
     from dataclasses import replace
+
     from index.models import Chunk, NoteMeta
     from index.search import overview
     note = NoteMeta("n.md", "Notes", "Ada", "", "KubeCon", "kubecon-eu-2019", "", 2019, "", "en")

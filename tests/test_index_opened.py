@@ -156,3 +156,16 @@ def test_an_overview_from_columns_equals_the_one_from_talks(tmp_path: Path) -> N
     want = overview.build_overview(talks)
     assert [(g.name, g.size) for g in got.groups] == [(g.name, len(g.titles)) for g in want.groups]
     assert all(len(g.titles) <= 3 for g in got.groups)
+
+
+def test_a_filter_allowing_nothing_or_few_far_rows_on_a_quantised_index(tmp_path: Path) -> None:
+    vectors = clustered_vectors(30_000)
+    dense = DenseIndex.build(vectors)
+    q = vectors[0]
+    ids, sims = dense.search(q, 10, np.zeros(0, dtype=np.int64))
+    assert len(ids) == 0 and len(sims) == 0
+    # Many allowed rows, none near the question: FAISS's nearest hold none of them, so the
+    # allowed rows are searched alone rather than answering nothing.
+    far = np.argsort(vectors @ q)[:SCAN_LIMIT + 500]
+    ids, _ = dense.search(q, 10, np.sort(far))
+    assert len(ids) == 10 and np.isin(ids, far).all()

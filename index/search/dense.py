@@ -121,6 +121,8 @@ class DenseIndex:
             top = np.argsort(-sims)[:k]
             return rows[top], sims[top]
         total = self.index.ntotal
+        if allowed is not None and not len(allowed):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         if allowed is not None and len(allowed) <= SCAN_LIMIT:
             # Quantised and a narrow filter: every list, only the allowed rows' codes (their
             # vectors are on disk, too many to read one by one), then exact re-scoring.
@@ -132,9 +134,15 @@ class DenseIndex:
                 fetch = min(total, 2 * fetch)
             scores, ids = search_faiss(self.index, qvec, fetch)
         keep = ids >= 0
-        if allowed is not None:
-            keep &= np.isin(ids, allowed)
+        if allowed is not None:           # sorted: a binary search per candidate
+            at = np.searchsorted(allowed, ids).clip(max=len(allowed) - 1)
+            keep &= allowed[at] == ids
         ids, scores = ids[keep], scores[keep]
+        if allowed is not None and not self.exact and len(ids) < min(k, len(allowed)):
+            # Too few of the allowed rows among the nearest: search them alone.
+            scores, ids = search_faiss(self.index, qvec, min(len(allowed), 2 * k), allowed)
+            keep = ids >= 0
+            ids, scores = ids[keep], scores[keep]
         if not self.exact and len(ids):
             ids = ids[:2 * k]               # the best 2k by their codes, as without a filter
             scores = self.scores(qvec, ids)

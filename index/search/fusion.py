@@ -134,7 +134,7 @@ def _title_bonus_indexed(talks: DenseIndex, qvec: np.ndarray, allowed_talks: np.
         # vectors are on disk, read by row), re-scored exactly.
         ids = np.flatnonzero(allowed_talks)
         if len(ids) > kth + 1:
-            ids = np.sort(talks.search(qvec, kth + 1, ids)[0])
+            ids = np.sort(talks.search(qvec, kth + 1, ids)[0]) if not talks.exact else ids
     top = -np.sort(-talks.scores(qvec, ids))
     best, ref = top[0], top[min(kth, len(top) - 1)]
     rows = np.sort(np.fromiter(wanted, dtype=np.int64))

@@ -141,6 +141,9 @@ def bench_query(index: Path, reps: int, backend: str) -> dict[str, Any]:
                     env_for(backend))
 
 
+SCALE_ANSWERS = 200     # the bot's peak RSS at scale is read after this many answered commands
+
+
 def bench_scale(work: Path, real: Path, sizes: list[int], reps: int, backend: str,
                 questions: list[str], queries: Path) -> dict[str, Any]:
     from bench.slackbench import run_bot
@@ -154,8 +157,10 @@ def bench_scale(work: Path, real: Path, sizes: list[int], reps: int, backend: st
         log(f"scale {n}: search alone ({r} passes)")
         search = run_json(["bench.worker", "search", "--index", str(path), "--queries",
                            str(queries), "--reps", str(r)], env_for(backend))
-        log(f"scale {n}: search p50 {search['search_ms']['p50']} ms; bot start-up and RSS")
-        bot = run_bot(path, questions, load=0, env_extra=env_for(backend), warm=5)
+        log(f"scale {n}: search p50 {search['search_ms']['p50']} ms; bot start-up, then "
+            f"RSS after {SCALE_ANSWERS} answers")
+        bot = run_bot(path, questions, load=SCALE_ANSWERS, concurrency=20,
+                      env_extra=env_for(backend), warm=5)
         bot.pop("log_tail", None)
         out[str(n)] = {"synth": made, "search": search, "bot": bot}
         shutil.rmtree(path, ignore_errors=True)

@@ -12,7 +12,10 @@ BEGIN, END = "<!-- RESULTS:BEGIN -->", "<!-- RESULTS:END -->"
 
 TARGETS = {
     "build_ratio": 0.85, "query_p50_ms": 40, "query_p99_ms": 100, "search_100k_p50_ms": 20,
-    "search_1m_p50_ms": 50, "recall10": 0.98, "startup_s": 5, "rss_100k_mb": 1536,
+    "search_1m_p50_ms": 50, "search_1m_p99_ms": 50, "recall10": 0.98, "startup_s": 5,
+    "query_over_encode": 1.3,
+    # issue 17: the bot on synthetic indexes, start-up to /readyz and peak RSS after 200 answers
+    "scale_startup_s": {100_000: 2, 1_000_000: 5}, "scale_rss_mb": {100_000: 900, 1_000_000: 2048},
     "ack_p99_ms": 100, "answer_p99_ms": 1500, "incremental_fraction": 0.05, "onnx_speedup": 1.5,
     "onnx_recall_delta": 0.01,
 }
@@ -47,12 +50,15 @@ def _build_rows(b: dict[str, Any]) -> list[Row]:
 
 def _query_rows(q: dict[str, Any]) -> list[Row]:
     m = q["query_ms"]
+    over = round(m["p50"] / q["encode_ms"]["p50"], 2) if q["encode_ms"]["p50"] else None
     return [("query on the real index: encode + hybrid search + grouping",
              f"p50 {m['p50']} / p95 {m['p95']} / p99 {m['p99']} ms (n={m['n']}; "
              f"encode alone p50 {q['encode_ms']['p50']} ms; slowest of the untimed "
              f"first pass {q['cold_pass_ms']['max']} ms)",
              f"p50 ≤ {T['query_p50_ms']}, p99 ≤ {T['query_p99_ms']} ms",
-             ok(max(m["p50"] / T["query_p50_ms"], m["p99"] / T["query_p99_ms"]), 1.0))]
+             ok(max(m["p50"] / T["query_p50_ms"], m["p99"] / T["query_p99_ms"]), 1.0)),
+            ("query on the real index: p50 over the bare encode's p50", f"{over}×",
+             f"≤ {T['query_over_encode']}×", ok(over, T["query_over_encode"]))]
 
 
 def _scale_rows(n: str, s: dict[str, Any]) -> list[Row]:
@@ -61,6 +67,7 @@ def _scale_rows(n: str, s: dict[str, Any]) -> list[Row]:
     search = s["search"]
     sm = search["search_ms"]
     target = {100_000: T["search_100k_p50_ms"], 1_000_000: T["search_1m_p50_ms"]}.get(n_i)
+    p99 = T["search_1m_p99_ms"] if n_i == 1_000_000 else None
     rows: list[Row] = [
         (f"search alone at {label} chunks ({search['faiss']})",
          f"p50 {sm['p50']} / p95 {sm['p95']} / p99 {sm['p99']} ms (n={sm['n']}; "
@@ -68,19 +75,25 @@ def _scale_rows(n: str, s: dict[str, Any]) -> list[Row]:
          f"{search['bm25_ms']['p50']} ms; slowest of the untimed first pass "
          f"{search['cold_pass_ms']['max']} ms; index loaded in "
          f"{search['load_s']} s)",
-         f"p50 ≤ {target} ms" if target else "",
-         ok(sm["p50"], target) if target else "")]
+         (f"p50 ≤ {target} ms" if target else "") + (f", p99 ≤ {p99} ms" if p99 else ""),
+         ok(max(sm["p50"] / target, sm["p99"] / (p99 or sm["p99"] or 1)), 1.0)
+         if target else "")]
     if not search["exact"]:
         rec = search["recall10_retriever"]
         rows.append((f"recall@10 vs exact at {label} (index alone / as the retriever uses "
                      f"it, re-scored)", f"{search['recall10_index']} / {rec}",
                      f"≥ {T['recall10']}", ok(rec, T["recall10"], True)))
     bot = s["bot"]
-    rss_target = T["rss_100k_mb"] if n_i == 100_000 else None
-    rows.append((f"bot at {label} chunks: start-up (ready / first answer), peak RSS",
-                 f"{bot['ready_s']} s / {bot['first_answer_s']} s, {bot['peak_rss_mb']:.0f} MB",
-                 f"RSS ≤ {rss_target} MB" if rss_target else "",
-                 ok(bot["peak_rss_mb"], rss_target) if rss_target else ""))
+    rss_target = T["scale_rss_mb"].get(n_i)
+    start_target = T["scale_startup_s"].get(n_i)
+    answered = bot.get("load", {}).get("requests", 0) - bot.get("load", {}).get("errors", 0)
+    rows.append((f"bot at {label} chunks: start-up (ready / first answer), peak RSS after "
+                 f"{answered} answers",
+                 f"{bot['ready_s']} s / {bot['first_answer_s']} s, {bot['peak_rss_mb']:.0f} MB "
+                 f"(at ready {bot.get('rss_ready_mb', 0):.0f} MB)",
+                 f"start ≤ {start_target} s, RSS ≤ {rss_target} MB" if rss_target else "",
+                 ok(max(bot["ready_s"] / start_target, bot["peak_rss_mb"] / rss_target), 1.0)
+                 if rss_target and start_target else ""))
     return rows
 
 

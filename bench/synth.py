@@ -36,9 +36,15 @@ NOISE = 0.5          # scale of the generated part of each vector (see module do
 SWAP = 0.25          # mean share of a chunk's sentences taken from a second chunk
 
 
+def talk_records(index: Path) -> list[dict[str, Any]]:
+    """The talk records of an index directory (talks.jsonl, one a line)."""
+    with open(index / "talks.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
 def _real(real: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], np.ndarray]:
     """Talks with notes, their chunks and the chunks' vectors (catalog-only talks left out)."""
-    talks = json.loads((real / "talks.json").read_text("utf-8"))
+    talks = talk_records(real)
     chunks = [json.loads(line) for line in open(real / "chunks.jsonl", encoding="utf-8")]
     vectors = np.load(real / "vectors.npy")
     keep_talks = {t["id"] for t in talks if t.get("has_notes", True)}
@@ -50,7 +56,7 @@ def _real(real: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], np.nd
 def _real_talk_vectors(real: Path, talks: list[dict[str, Any]], chunks: list[dict[str, Any]],
                        vectors: np.ndarray) -> np.ndarray:
     """Talk-header vectors of the real index (or the mean of each talk's chunks)."""
-    all_talks = json.loads((real / "talks.json").read_text("utf-8"))
+    all_talks = talk_records(real)
     row = {t["id"]: i for i, t in enumerate(all_talks)}
     path = real / "talk_vectors.npy"
     if path.is_file():

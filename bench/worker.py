@@ -52,8 +52,8 @@ def build_texts(index: Path) -> list[str]:
     for line in open(index / "chunks.jsonl", encoding="utf-8"):
         rec = json.loads(line)
         texts.append(f"{rec['header']}\n{rec['text']}" if rec["text"] else rec["header"])
-    talks = json.loads((index / "talks.json").read_text("utf-8"))
-    texts += [talk_header(talk_from_record(r)) for r in talks]
+    from bench.synth import talk_records
+    texts += [talk_header(talk_from_record(r)) for r in talk_records(index)]
     return list(dict.fromkeys(texts))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.escape import mrkdwn, no_stars
 from bot.excerpt import SLACK_COST, shorten
-from index.models import Answer, Overview
+from index.models import Answer, Overview, OverviewGroup
 
 MAX_TITLES = 8          # titles listed per track or theme; the rest are counted
 MAX_AUTHORS = 10
@@ -48,10 +48,10 @@ def summary(overview: Overview) -> str:
     return text
 
 
-def group_titles(titles: tuple[str, ...]) -> tuple[list[str], int]:
+def group_titles(group: OverviewGroup) -> tuple[list[str], int]:
     """The titles to list and how many more there are."""
-    shown = [t for t in titles[:MAX_TITLES]]
-    return shown, len(titles) - len(shown)
+    shown = [t for t in group.titles[:MAX_TITLES]]
+    return shown, group.size - len(shown)
 
 
 def blocks(answer: Answer, max_text: int = 3000) -> list[dict[str, Any]]:
@@ -67,9 +67,9 @@ def blocks(answer: Answer, max_text: int = 3000) -> list[dict[str, Any]]:
     out.append(_section("*Overview* · " + mrkdwn(shorten(summary(answer.overview), 1500,
                                                             SLACK_COST))))
     for group in answer.overview.groups:
-        titles, more = group_titles(group.titles)
+        titles, more = group_titles(group)
         lines = [f"*{mrkdwn(shorten(no_stars(group.name or 'Talks'), 150, SLACK_COST))}* "
-                 f"({len(group.titles)})"]
+                 f"({group.size})"]
         lines += ["• " + mrkdwn(shorten(t, 200, SLACK_COST)) for t in titles]
         if more:
             lines.append(f"_and {more} more (More results lists them all)_")
@@ -96,8 +96,8 @@ def text_lines(answer: Answer) -> list[str]:
         return out
     out.append("Overview: " + summary(answer.overview))
     for group in answer.overview.groups:
-        titles, more = group_titles(group.titles)
-        out.append(f"  {group.name or 'Talks'} ({len(group.titles)})")
+        titles, more = group_titles(group)
+        out.append(f"  {group.name or 'Talks'} ({group.size})")
         out += [f"    - {t}" for t in titles]
         if more:
             out.append(f"    and {more} more ('more' lists them all)")

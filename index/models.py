@@ -206,6 +206,11 @@ class Understood:
 class OverviewGroup:
     name: str                       # a track or theme ("" when the talks have none)
     titles: tuple[str, ...]
+    total: int = 0                  # its talks, when more than the titles kept (0: as many)
+
+    @property
+    def size(self) -> int:
+        return max(self.total, len(self.titles))
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,9 @@ class Overview:
 
     def to_dict(self) -> dict[str, Any]:
         return {"talks_with_notes": self.talks_with_notes, "catalog_talks": self.catalog_talks,
-                "groups": [{"name": g.name, "titles": list(g.titles)} for g in self.groups],
+                "groups": [{"name": g.name, "titles": list(g.titles),
+                            **({"total": g.total} if g.total > len(g.titles) else {})}
+                           for g in self.groups],
                 "authors": list(self.authors), "events": list(self.events)}
 
 

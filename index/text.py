@@ -44,6 +44,13 @@ def _stemmer() -> Stemmer.Stemmer:
 
 def terms(text: str) -> list[str]:
     """BM25 terms: folded, stop words dropped, English-stemmed (names survive stemming)."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=512)
+def _terms(text: str) -> tuple[str, ...]:
+    """terms(), remembered: a search reads its question's terms for every group's BM25, the
+    known-word share and the highlights (about ten times)."""
     out = []
     stem = _stemmer().stemWord
     for w in words(fold(text)):
@@ -51,7 +58,7 @@ def terms(text: str) -> list[str]:
         if w in STOPWORDS or len(w) < 2 and not w.isdigit():
             continue
         out.append(stem(w))
-    return out
+    return tuple(out)
 
 
 def estimate_tokens(text: str) -> int:

@@ -18,7 +18,7 @@ from index.build import build_index
 from index.errors import (CorpusError, IndexCorruptError, IndexMissingError, IndexVersionError,
                           ModelMismatchError)
 from index.search.retriever import load_retriever
-from index.search.store import load_index
+from index.search.store import SCHEMA_VERSION, load_index
 
 QUIET = {"show_progress": False, "log": lambda m: None}
 
@@ -27,7 +27,7 @@ def test_build_writes_a_complete_index(tmp_path, corpus_dir):
     out = tmp_path / "index"
     report = build_index(corpus_dir, out, FakeEncoder(), catalog=False, **QUIET)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["schema_version"] == 1
+    assert manifest["schema_version"] == SCHEMA_VERSION == 2
     assert manifest["model"] == {"name": "fake-encoder", "dim": 64, "vectors": "fake-encoder"}
     assert manifest["counts"]["notes"] == 5 and manifest["counts"]["talks"] == 107
     assert len(manifest["corpus"]["files"]) == 5
@@ -48,6 +48,23 @@ def test_rebuild_of_unchanged_corpus_embeds_nothing(tmp_path, corpus_dir):
     report = build_index(corpus_dir, out, again, **QUIET)
     assert again.embedded == [] and report.embedded == 0
     assert report.reused > report.chunks   # chunk texts and talk headers, all from the cache
+
+
+def test_an_old_index_says_rebuild_and_lends_its_vectors_to_the_rebuild(tmp_path, corpus_dir):
+    """Schema 1 read talks.json whole; its vectors.npy and chunks.jsonl are written as now."""
+    out = tmp_path / "index"
+    build_index(corpus_dir, out, FakeEncoder(), catalog=False, **QUIET)
+    m = json.loads((out / "manifest.json").read_text())
+    m["schema_version"] = 1
+    (out / "manifest.json").write_text(json.dumps(m))
+    for name in ("talk_offsets.npy", "chunk_offsets.npy"):
+        (out / name).unlink()
+    with pytest.raises(IndexVersionError, match=r"old index schema \(1\); rebuild it with"):
+        load_index(out)
+    again = FakeEncoder()
+    report = build_index(corpus_dir, out, again, catalog=False, **QUIET)
+    assert again.embedded == [] and report.embedded == 0
+    assert len(load_index(out).chunks) == report.chunks
 
 
 def test_editing_one_note_reembeds_only_its_changed_chunks(tmp_path, corpus_copy):
@@ -238,7 +255,7 @@ def test_query_command_on_bad_index_exits_nonzero_without_traceback(tmp_path, fa
         shutil.copytree(fake_index, target)
         m = json.loads((target / "manifest.json").read_text())
         if setup == "future":
-            m["schema_version"] = 2
+            m["schema_version"] = SCHEMA_VERSION + 1
             (target / "manifest.json").write_text(json.dumps(m))
         else:
             (target / "manifest.json").write_text("{not json")

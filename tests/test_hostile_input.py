@@ -134,8 +134,8 @@ def _edit_json(path: Path, edit) -> None:
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
-@pytest.mark.parametrize("case", ["model-not-text", "counts-not-numbers", "renamed-talk",
-                                  "wrong-chunk-count"])
+@pytest.mark.parametrize("case", ["model-not-text", "counts-not-numbers", "unknown-talk",
+                                  "wrong-chunk-count", "talks-cut"])
 def test_a_broken_manifest_or_metadata_is_one_clear_line(tmp_path, fake_index, case):
     """Finding 8: each used to crash with a traceback, or (a wildly wrong chunk count) to load
     and then answer every question with the apology."""
@@ -150,9 +150,14 @@ def test_a_broken_manifest_or_metadata_is_one_clear_line(tmp_path, fake_index, c
             _edit_json(manifest, lambda m: m["counts"].__setitem__("chunks", "many"))
         elif case == "wrong-chunk-count":
             _edit_json(manifest, lambda m: m["counts"].__setitem__("notes_chunks", 10 ** 9))
-        else:
-            talks = index / "talks.json"
-            _edit_json(talks, lambda t: t[0].__setitem__("id", "renamed/talk"))
+        elif case == "talks-cut":        # talks.jsonl shorter than its offsets say
+            talks = index / "talks.jsonl"
+            talks.write_bytes(talks.read_bytes()[:-10])
+        else:                            # a passage of a talk row the index does not have
+            import numpy as np
+            rows = np.load(index / "columns" / "chunk_talk.npy")
+            rows[0] = 10 ** 6
+            np.save(index / "columns" / "chunk_talk.npy", rows)
 
     broken = _broken_copy(fake_index, tmp_path / "index", break_it)
     with pytest.raises(IndexCorruptError) as err:

@@ -14,7 +14,8 @@ import pytest
 from index.models import NoteMeta, Talk
 from index.search.dense import DenseIndex
 from index.search.fusion import FusionParams, Ranked
-from index.search.groups import talk_group
+from index.search.columns import name_words, talk_languages
+from index.search.groups import ORDER, talk_group
 from index.search.relevance import (MIN_LANG_CHUNKS, Evidence, Relevance, margins,
                                     needed_margin, top_talks)
 
@@ -59,8 +60,9 @@ def world(cosines: dict[range | int, float], bm25: dict[int, float] | None = Non
     for row, s in (bm25 or {}).items():
         scores[row] = s
     vocab = vocab or Vocabulary()
-    return Relevance(params, TALKS, GROUPS, lambda group: vocab, DenseIndex(vectors),
-                     chunk_talk, lambda text, group: scores)
+    names = {g: name_words([t for t, tg in zip(TALKS, GROUPS) if tg == g]) for g in ORDER}
+    return Relevance(params, GROUPS, lambda group: vocab, DenseIndex(vectors),
+                     chunk_talk, lambda text, group: scores, talk_languages(TALKS), names)
 
 
 def found(group: str = "notes", chunk_talk: np.ndarray = CHUNK_TALK) -> list[Ranked]:

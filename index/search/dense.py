@@ -9,10 +9,13 @@ follows txtai's FAISS wrapper: build, search, save, load."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .npyrows import NpyRows
 
 EXACT_LIMIT = 20_000          # up to this many rows the FAISS index is exact (flat)
 SCAN_LIMIT = 20_000           # a filter allowing at most this many rows scans them directly
@@ -48,14 +51,37 @@ def build_faiss(vectors: np.ndarray) -> Any:
     return index
 
 
-def search_faiss(index: Any, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, ids) of one query's k nearest in a FAISS index. One query is best searched on
-    one thread: OpenMP's fork/join for a 1-row search costs more than it saves (10 ms against
-    1 ms at 10k chunks on a busy 2-core box). The setting is per calling thread, so index
-    builds elsewhere keep their threads."""
+@functools.cache
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+    return ThreadpoolController().select(user_api="blas")
+
+
+def one_blas_thread() -> Any:
+    """A context in which BLAS runs on one thread. A question's arithmetic is matrix-vector
+    products of at most a few thousand rows: OpenBLAS's threads cost more to wake than they
+    save, and on a busy 2-core box they queue behind the encoder's (the real index's query
+    went from 8.5 to 2 ms of search beyond the encode, bench/README.md)."""
+    return _blas().limit(limits=1)
+
+
+def search_faiss(index: Any, qvec: np.ndarray, k: int, among: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, ids) of one query's k nearest in a FAISS index; only the rows `among` (of an
+    IVF index, probing every list) when given. One query is best searched on one thread:
+    OpenMP's fork/join for a 1-row search costs more than it saves (10 ms against 1 ms at 10k
+    chunks on a busy 2-core box). The setting is per calling thread, so index builds
+    elsewhere keep their threads."""
     import faiss
     faiss.omp_set_num_threads(1)
-    scores, ids = index.search(qvec.reshape(1, -1).astype(np.float32), k)
+    params = None
+    if among is not None:
+        bits = np.zeros(index.ntotal, dtype=bool)
+        bits[among] = True
+        params = faiss.SearchParametersIVF(
+            sel=faiss.IDSelectorBitmap(np.packbits(bits, bitorder="little")),
+            nprobe=index.nlist)
+    scores, ids = index.search(qvec.reshape(1, -1).astype(np.float32), k, params=params)
     return scores[0], ids[0]
 
 
@@ -78,30 +104,47 @@ class DenseIndex:
 
     def scores(self, qvec: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Exact cosines of the query with the given rows (all rows when None)."""
-        vectors = self.vectors if rows is None else self.vectors[rows]
+        vectors = np.asarray(self.vectors) if rows is None else self.vectors[rows]
         return np.asarray(vectors @ qvec, dtype=np.float32)
 
     def search(self, qvec: np.ndarray, k: int, allowed: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """(row ids, cosines) of the k nearest rows, best first; only rows in `allowed` (sorted
-        row ids) when given. A narrow filter is scanned exactly; otherwise FAISS is asked for
-        more candidates (FILTER_FETCH times k with a filter, twice that when quantised) and
-        the quantised ones are re-scored exactly."""
-        if self.index is None or (allowed is not None and len(allowed) <= SCAN_LIMIT):
+        row ids) when given. A narrow filter is scanned exactly (with a quantised index, its
+        rows' codes, then the best 2k re-scored); otherwise FAISS is asked for more candidates
+        (FILTER_FETCH times k with a filter, twice that when quantised) and the quantised ones
+        are re-scored exactly."""
+        if self.index is None or (allowed is not None and len(allowed) <= SCAN_LIMIT
+                                  and self.exact):
             rows = allowed if allowed is not None else np.arange(len(self), dtype=np.int64)
             sims = self.scores(qvec, rows)
             top = np.argsort(-sims)[:k]
             return rows[top], sims[top]
         total = self.index.ntotal
-        fetch = min(total, k) if allowed is None else min(total, k * FILTER_FETCH)
-        if not self.exact:
-            fetch = min(total, 2 * fetch)
-        scores, ids = search_faiss(self.index, qvec, fetch)
+        if allowed is not None and not len(allowed):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if allowed is not None and len(allowed) <= SCAN_LIMIT:
+            # Quantised and a narrow filter: every list, only the allowed rows' codes (their
+            # vectors are on disk, too many to read one by one), then exact re-scoring.
+            scores, ids = search_faiss(self.index, qvec, min(len(allowed), 2 * k), allowed)
+            allowed = None
+        else:
+            fetch = min(total, k) if allowed is None else min(total, k * FILTER_FETCH)
+            if not self.exact:
+                fetch = min(total, 2 * fetch)
+            scores, ids = search_faiss(self.index, qvec, fetch)
         keep = ids >= 0
-        if allowed is not None:
-            keep &= np.isin(ids, allowed)
+        if allowed is not None:           # sorted: a binary search per candidate
+            at = np.searchsorted(allowed, ids).clip(max=len(allowed) - 1)
+            keep &= allowed[at] == ids
         ids, scores = ids[keep], scores[keep]
+        if allowed is not None and not self.exact and len(ids) < min(k, len(allowed)):
+            # Too few of the allowed rows among the nearest: search them alone.
+            scores, ids = search_faiss(self.index, qvec, min(len(allowed), 2 * k), allowed)
+            keep = ids >= 0
+            ids, scores = ids[keep], scores[keep]
         if not self.exact and len(ids):
+            ids = ids[:2 * k]               # the best 2k by their codes, as without a filter
             scores = self.scores(qvec, ids)
             order = np.argsort(-scores, kind="stable")
             ids, scores = ids[order], scores[order]
@@ -115,13 +158,17 @@ class DenseIndex:
             faiss.write_index(self.index, str(faiss_path))
 
     @classmethod
-    def load(cls, vectors_path: Path, faiss_path: Path, mmap: bool = True,
-             required: bool = False) -> DenseIndex:
-        """Vectors (memory-mapped when `mmap`) and the FAISS index if one was saved (FAISS's
-        error when it is `required` and missing or unreadable)."""
+    def load(cls, vectors_path: Path, faiss_path: Path, required: bool = False) -> DenseIndex:
+        """The FAISS index if one was saved (FAISS's error when it is `required` and missing or
+        unreadable) and the vectors: in memory when they are scanned (no index, or an exact
+        one: at most EXACT_LIMIT rows), else read by row when re-scored (`npyrows.py`). The
+        FAISS index is memory-mapped (IO_FLAG_MMAP_IFC maps a flat index's codes and an IVF
+        index's inverted lists alike): opening it reads only its header."""
         import faiss
-        vectors = np.load(vectors_path, mmap_mode="r" if mmap else None)
-        index = faiss.read_index(str(faiss_path)) if required or faiss_path.is_file() else None
+        index = faiss.read_index(str(faiss_path), faiss.IO_FLAG_MMAP_IFC) \
+            if required or faiss_path.is_file() else None
+        vectors: Any = np.load(vectors_path) if index is None or _is_flat(index) \
+            else NpyRows(vectors_path)
         return cls(vectors, index)
 
 

@@ -59,23 +59,19 @@ def _contains(hay: str, needle: str) -> bool:
     return bool(words) and all(w in hay for w in words)
 
 
+def value_matches(kind: str, value: Any, wanted: Any) -> bool:
+    """Whether a talk's field value (FILTER_FIELDS[kind]) passes one filter."""
+    if kind == "year":
+        return value == wanted
+    return any(_contains(p, wanted) for p in value if p)
+
+
 def talk_matches(talk: Talk, filters: Filters) -> bool:
-    if filters.year and talk.year != filters.year:
-        return False
-    if filters.event:
-        places = [talk.event, talk.conference]
-        if talk.note is not None:
-            places.append(talk.note.city)
-        if not any(_contains(p, filters.event) for p in places if p):
-            return False
-    if filters.speaker and not any(_contains(s, filters.speaker) for s in talk.speakers):
-        return False
-    if filters.company and not any(_contains(c, filters.company) for c in talk.companies):
-        return False
-    return True
+    return all(value_matches(kind, get(talk), getattr(filters, kind))
+               for kind, get in FILTER_FIELDS.items() if getattr(filters, kind))
 
 
-# Fields of a talk that each kind of filter reads (see talk_matches).
+# Fields of a talk that each kind of filter reads (see value_matches).
 FILTER_FIELDS: dict[str, Callable[[Talk], Any]] = {
     "year": lambda t: t.year,
     "event": lambda t: (t.event, t.conference, t.note.city if t.note is not None else ""),
@@ -84,36 +80,48 @@ FILTER_FIELDS: dict[str, Callable[[Talk], Any]] = {
 }
 
 
+def numbered(values: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
+    """(distinct values in first-seen order, each value's number)."""
+    first: dict[Any, int] = {}
+    inverse = np.fromiter((first.setdefault(v, len(first)) for v in values), dtype=np.int32,
+                          count=len(values))
+    return list(first), inverse
+
+
 class FilterMask:
     """talk_matches for every talk as a boolean mask, evaluated once per distinct value of the
-    fields each filter reads (a few hundred events, not a million talks) and combined with AND."""
+    fields each filter reads (a few hundred events, not a million talks), combined with AND;
+    each filter value's mask is remembered (questions repeat the same years and events)."""
 
-    def __init__(self, talks: Sequence[Talk]) -> None:
-        self.talks = talks
-        self._groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    CACHE = 256
 
-    def _distinct(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
-        """(one talk per distinct field value, each talk's value number), computed once."""
-        if kind not in self._groups:
-            field = FILTER_FIELDS[kind]
-            first: dict[Any, int] = {}
-            n = len(self.talks)
-            inverse = np.fromiter((first.setdefault(field(t), len(first)) for t in self.talks),
-                                  dtype=np.int64, count=n)
-            reps = np.zeros(len(first), dtype=np.int64)
-            reps[inverse[::-1]] = np.arange(n)[::-1]
-            self._groups[kind] = (reps, inverse)
-        return self._groups[kind]
+    def __init__(self, facets: dict[str, tuple[Sequence[Any], np.ndarray]], n: int) -> None:
+        """`facets`: per filter kind, the distinct field values and each talk's value number
+        (`columns.Columns.facets`); `n` talks."""
+        self.facets = facets
+        self.n = n
+        self._masks: dict[tuple[str, Any], np.ndarray] = {}
+
+    @classmethod
+    def of_talks(cls, talks: Sequence[Talk]) -> FilterMask:
+        return cls({kind: numbered([get(t) for t in talks])
+                    for kind, get in FILTER_FIELDS.items()}, len(talks))
+
+    def _mask(self, kind: str, wanted: Any) -> np.ndarray:
+        key = (kind, wanted)
+        if key not in self._masks:
+            values, inverse = self.facets[kind]
+            matches = np.fromiter((value_matches(kind, v, wanted) for v in values),
+                                  dtype=bool, count=len(values))
+            if len(self._masks) >= self.CACHE:
+                self._masks.pop(next(iter(self._masks)))
+            self._masks[key] = matches[inverse]
+        return self._masks[key]
 
     def __call__(self, filters: Filters) -> np.ndarray:
-        mask = np.ones(len(self.talks), dtype=bool)
+        mask = np.ones(self.n, dtype=bool)
         for kind in FILTER_FIELDS:
             value = getattr(filters, kind)
-            if not value:
-                continue
-            reps, inverse = self._distinct(kind)
-            only = Filters(**{kind: value})
-            matches = np.fromiter((talk_matches(self.talks[r], only) for r in reps.tolist()),
-                                  dtype=bool, count=len(reps))
-            mask &= matches[inverse]
+            if value:
+                mask &= self._mask(kind, value)
         return mask

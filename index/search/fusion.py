@@ -7,13 +7,12 @@ question to its header (title, speakers, company); talks known only from the cat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..models import Talk
 from .dense import DenseIndex
 
 TALK_INDEX_FETCH_LIMIT = 4096   # beyond this many talk candidates, scan the allowed talks
@@ -61,36 +60,38 @@ def rescale(sims: np.ndarray, best: float, ref: float) -> np.ndarray:
     return np.clip((sims - ref) / max(best - ref, 1e-6), 0.0, None)
 
 
-def group_by_talk(rows: np.ndarray, fused: np.ndarray, chunk_talk: np.ndarray
-                  ) -> dict[int, list[tuple[float, int]]]:
-    """(score, chunk row) pairs per talk, in row order."""
-    by_talk: dict[int, list[tuple[float, int]]] = {}
-    for row, score in zip(rows.tolist(), fused.tolist()):
-        by_talk.setdefault(int(chunk_talk[row]), []).append((score, row))
-    return by_talk
-
-
-def talk_weights(talks: Sequence[Talk], params: FusionParams) -> np.ndarray:
+def talk_weights(has_notes: np.ndarray, is_talk: np.ndarray, params: FusionParams) -> np.ndarray:
     """Each talk's weight in the ranking: talks known only from the catalog and the notes' own
     text count less than talks with notes."""
-    return np.array([1.0 if t.has_notes and t.is_talk else
-                     params.catalog_weight if not t.has_notes else params.note_text_weight
-                     for t in talks], dtype=np.float64)
+    return np.where(has_notes & is_talk, 1.0,
+                    np.where(~has_notes, params.catalog_weight, params.note_text_weight))
 
 
-def rank_talks(by_talk: dict[int, list[tuple[float, int]]], bonus: Any,
+def rank_talks(rows: np.ndarray, fused: np.ndarray, chunk_talk: np.ndarray, bonus: Any,
                weights: np.ndarray) -> list[Ranked]:
-    """Talks by their best chunk's score plus their header bonus (None: no bonus), times their
-    weight, best first."""
-    ranked = []
-    for t, items in by_talk.items():
-        items.sort(reverse=True)
-        score = items[0][0] + (float(bonus[t]) if bonus is not None else 0.0)
-        if weights[t] != 1.0:
-            score *= float(weights[t])
-        ranked.append(Ranked(t, score, tuple(row for _, row in items)))
-    ranked.sort(key=lambda r: (-r.score, r.talk))
-    return ranked
+    """Talks of the candidate chunk rows by their best chunk's fused score plus their header
+    bonus (None: no bonus; an array or a dict by talk), times their weight, best first (ties:
+    lower talk row first); each talk's chunks by score, then by higher row first. Sorted in
+    numpy: a question has a few hundred candidate chunks."""
+    if not len(rows):
+        return []
+    rows = np.asarray(rows, dtype=np.int64)
+    talks = np.asarray(chunk_talk[rows], dtype=np.int64)
+    order = np.lexsort((-rows, -fused, talks))        # by talk, then best chunk first
+    by_talk = talks[order]
+    starts = np.flatnonzero(np.r_[True, by_talk[1:] != by_talk[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    ids = by_talk[starts]
+    score = np.asarray(fused[order[starts]], dtype=np.float64)
+    if bonus is not None:
+        score = score + (np.array([bonus[t] for t in ids.tolist()], dtype=np.float64)
+                         if isinstance(bonus, dict) else np.asarray(bonus, np.float64)[ids])
+    score = score * weights[ids]
+    chunks = rows[order].tolist()
+    ranked = np.lexsort((ids, -score))
+    return [Ranked(t, s, tuple(chunks[a:b])) for t, s, a, b in zip(
+        ids[ranked].tolist(), score[ranked].tolist(), starts[ranked].tolist(),
+        ends[ranked].tolist())]
 
 
 def title_bonus(talks: DenseIndex, qvec: np.ndarray | None, allowed_talks: np.ndarray,
@@ -117,7 +118,7 @@ def _title_bonus_indexed(talks: DenseIndex, qvec: np.ndarray, allowed_talks: np.
                          wanted: Iterable[int], params: FusionParams) -> Any:
     """Many talks (a talk index exists beyond EXACT_LIMIT): the best and the reference header
     cosines come from the talk index's candidates, re-scored exactly, instead of a scan of every
-    talk vector per query; with a narrow filter, the allowed talks' vectors are scanned."""
+    talk vector per query; with a narrow filter, from the allowed talks' nearest."""
     n_allowed = int(allowed_talks.sum())
     if not n_allowed:
         return None
@@ -129,7 +130,11 @@ def _title_bonus_indexed(talks: DenseIndex, qvec: np.ndarray, allowed_talks: np.
         ids = np.sort(ids[ids >= 0])
         ids = ids[allowed_talks[ids]]
     if k > TALK_INDEX_FETCH_LIMIT or len(ids) <= kth:
+        # A narrow filter: the allowed talks' nearest among their quantised codes (their
+        # vectors are on disk, read by row), re-scored exactly.
         ids = np.flatnonzero(allowed_talks)
+        if len(ids) > kth + 1:
+            ids = np.sort(talks.search(qvec, kth + 1, ids)[0]) if not talks.exact else ids
     top = -np.sort(-talks.scores(qvec, ids))
     best, ref = top[0], top[min(kth, len(top) - 1)]
     rows = np.sort(np.fromiter(wanted, dtype=np.int64))

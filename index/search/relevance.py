@@ -21,14 +21,13 @@ encoders whose cosines mean nothing, as the tests' fake one). scripts/tune_floor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..models import Talk
-from ..text import fold, query_names, terms, words
+from ..text import fold, query_names, terms
 from .bm25 import known_share
 from .fusion import FusionParams, Ranked
 
@@ -61,14 +60,11 @@ def top_talks(rows: np.ndarray, scores: np.ndarray, chunk_talk: np.ndarray,
               k: int = AGREE_TALKS, floor: float = -np.inf) -> list[int]:
     """The first k distinct talks of the chunk rows by score (rows at `floor` or below left
     out)."""
-    out: list[int] = []
-    for i in np.argsort(-scores, kind="stable"):
-        if scores[i] <= floor or len(out) == k:
-            break
-        talk = int(chunk_talk[rows[i]])
-        if talk not in out:
-            out.append(talk)
-    return out
+    order = np.argsort(-scores, kind="stable")
+    order = order[scores[order] > floor]
+    talks = np.asarray(chunk_talk[np.asarray(rows)[order]], dtype=np.int64)
+    _, first = np.unique(talks, return_index=True)
+    return talks[np.sort(first)][:k].tolist()
 
 
 def margins(sims: np.ndarray, langs: np.ndarray, reference: dict[str, float]) -> np.ndarray:
@@ -79,15 +75,19 @@ def margins(sims: np.ndarray, langs: np.ndarray, reference: dict[str, float]) ->
 class Relevance:
     """Decides whether a group's candidates answer a question; knows each group's words."""
 
-    def __init__(self, params: FusionParams, talks: Sequence[Talk], groups: np.ndarray,
-                 bm25_of: Callable[[str], Any], dense: Any = None,
-                 chunk_talk: np.ndarray | None = None,
-                 bm25_rows: Callable[[str, str], np.ndarray] | None = None) -> None:
+    def __init__(self, params: FusionParams, groups: np.ndarray, bm25_of: Callable[[str], Any],
+                 dense: Any = None, chunk_talk: np.ndarray | None = None,
+                 bm25_rows: Callable[[str, str], np.ndarray] | None = None,
+                 languages: np.ndarray | None = None,
+                 names: Mapping[str, Iterable[str]] | None = None) -> None:
         """`dense` (a DenseIndex), `chunk_talk` (each chunk row's talk) and `bm25_rows` (BM25
-        scores of every chunk row for a text and a group) give the relative floor its evidence."""
+        scores of every chunk row for a text and a group) give the relative floor its evidence;
+        `languages` is each talk's notes' language (`columns.talk_languages`) and `names` the
+        name words of each group's talks (`columns.name_words`)."""
         self.params = params
-        self.talks = talks
         self.groups = groups            # each talk's group: notes, texts or catalog
+        self.languages = languages if languages is not None else np.full(len(groups), "")
+        self.names = {g: frozenset(ws) for g, ws in (names or {}).items()}
         self.bm25_of = bm25_of
         self.dense = dense
         self.chunk_talk = chunk_talk
@@ -95,6 +95,7 @@ class Relevance:
         self._vocab_cache: dict[str, tuple[Any, set[str]]] = {}
         self._vocab_words: dict[str, list[str]] = {}
         self._samples: dict[tuple[str, str], np.ndarray] = {}
+        self._sample_vectors: dict[tuple[str, str], np.ndarray] = {}
         self._lang: np.ndarray | None = None
 
     def is_relevant(self, text: str, best_dense: float, best_bm25: float, group: str = "notes",
@@ -154,7 +155,7 @@ class Relevance:
         """Margin, known share and agreement of a question's candidate chunks in a group (the
         dense top talks by margin, so that the question's own language does not pick them)."""
         assert self.dense is not None and self.chunk_talk is not None
-        rows = np.array(sorted({row for r in found for row in r.chunks}), dtype=np.int64)
+        rows = np.unique(np.fromiter((row for r in found for row in r.chunks), dtype=np.int64))
         langs = self._languages()[rows]
         # The notes' own text is a handful of chunks: it is measured against the talks of the
         # notes, whose text is written the same way, as its own median would be noise.
@@ -170,7 +171,10 @@ class Relevance:
 
     def reference(self, qvec: np.ndarray, group: str, lang: str) -> float:
         """The question's median cosine with the group's chunks in a language."""
-        return float(np.median(self.dense.scores(qvec, self._sample(group, lang))))
+        key = (group, lang)
+        if key not in self._sample_vectors:      # the same rows every question: read once
+            self._sample_vectors[key] = np.asarray(self.dense.vectors[self._sample(group, lang)])
+        return float(np.median(np.asarray(self._sample_vectors[key] @ qvec, dtype=np.float32)))
 
     def _sample(self, group: str, lang: str) -> np.ndarray:
         """Chunk rows of a group in a language, at most LANG_SAMPLE evenly spaced (the whole
@@ -193,7 +197,7 @@ class Relevance:
         """Each chunk row's language: its notes' language ("" for catalog-only talks)."""
         if self._lang is None:
             assert self.chunk_talk is not None
-            by_talk = np.array([t.note.language if t.note else "" for t in self.talks] or [""])
+            by_talk = self.languages if len(self.languages) else np.array([""])
             self._lang = by_talk[self.chunk_talk] if len(self.chunk_talk) else by_talk[:0]
         return self._lang
 
@@ -224,9 +228,7 @@ class Relevance:
         """BM25 terms and name words of a group's talks (computed on first use)."""
         if group not in self._vocab_cache:
             vocab = self.bm25_of(group).vocab_dict
-            talks = [t for i, t in enumerate(self.talks) if not group or self.groups[i] == group]
-            meta = {fold(w) for t in talks for w in words(" ".join(
-                (t.event, t.conference, t.note.city if t.note else "", *t.speakers,
-                 *t.companies)))}
+            meta = set(self.names.get(group, ())) if group else \
+                set().union(*self.names.values())
             self._vocab_cache[group] = (vocab, meta)
         return self._vocab_cache[group]

@@ -6,6 +6,7 @@ ranking of talks), `relevance.py` (the floor), `filters.py` and `highlight.py`."
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,12 @@ from ..model.encoders import Encoder, encoder_for, make_encoder
 from ..models import Answer, Filters, IndexInfo, Passage, Result, Understood
 from ..settings import IndexSettings
 from .bm25 import bm25_scores, idf, known_share
+from .dense import one_blas_thread
 from .filters import FilterMask, parse_query
-from .groups import CATALOG, NOTES, TEXTS, talk_group
-from .fusion import (FusionParams, Ranked, group_by_talk, rank_talks, rescale, talk_weights,
-                     title_bonus)
+from .groups import CATALOG, NOTES, TEXTS
+from .fusion import FusionParams, Ranked, rank_talks, rescale, talk_weights, title_bonus
 from .highlight import best_sentence
-from .overview import build_overview
+from .overview import overview_of_rows
 from .relevance import Relevance
 from .store import StoredIndex, load_index
 from .understanding import understand, without_switch
@@ -37,31 +38,36 @@ class Retriever:
         self.encoder = encoder
         self.params = params or FusionParams()
         self.catalog_results = catalog_results
-        self.talks = stored.talks
-        index_of = {t.id: i for i, t in enumerate(self.talks)}
-        self.chunk_talk = np.array([index_of[c.talk_id] for c in stored.chunks], dtype=np.int64)
+        self.talks = stored.talks             # read by row, only for the results shown
+        cols = stored.columns
+        assert cols is not None, "an index opened by load_index has its columns"
+        self.columns = cols
+        self.chunk_talk = cols.chunk_talk
         counts = stored.manifest.get("counts", {})
         self.info = IndexInfo(built_at=stored.manifest.get("built_at", ""),
                               notes=int(counts.get("notes", 0)),
                               talks=int(counts.get("talks_with_notes", counts.get("talks", 0))),
                               chunks=int(counts.get("chunks", len(stored.chunks))),
                               model=stored.manifest.get("model", {}).get("name", ""))
-        self._has_notes = np.array([t.has_notes for t in self.talks], dtype=bool)
-        self._group = np.array([talk_group(t) for t in self.talks] or [NOTES])[:len(self.talks)]
-        self._weights = talk_weights(self.talks, self.params)
-        self._is_talk = np.array([t.is_talk for t in self.talks], dtype=bool)
-        self._filter_mask = FilterMask(self.talks)
-        self.vocabulary = Vocabulary.build(self.talks)
-        self._title_words: dict[str, list[int]] = {}
-        for i, talk in enumerate(self.talks):
-            for word in set(talk.title.lower().replace("'", " ").split()):
-                self._title_words.setdefault(word, []).append(i)
-        self._title_vocab = sorted(self._title_words)
+        self._group = cols.groups
+        self._in_group = {g: self._group == g for g in (NOTES, TEXTS, CATALOG)}
+        self._has_notes = ~self._in_group[CATALOG]
+        self._is_talk = np.asarray(cols.is_talk, dtype=bool)
+        self._weights = talk_weights(self._has_notes, self._is_talk, self.params)
+        self._filter_mask = FilterMask(cols.facets, len(self._group))
+        self.vocabulary = Vocabulary.from_dict(cols.vocabulary)
+        self._title_pos = {w: i for i, w in enumerate(cols.title_words)}
         self._titled_cache: dict[str, np.ndarray] = {}
-        self.relevance = Relevance(self.params, self.talks, self._group, self._bm25_of,
-                                   stored.dense, self.chunk_talk, self._bm25_scores)
-        # Each talk's first chunk row, in corpus order (for listing talks without a question).
-        self._first_rows = np.unique(self.chunk_talk, return_index=True)
+        self._bm25_memo: dict[tuple[str, str], np.ndarray] = {}
+        self.relevance = Relevance(self.params, self._group, self._bm25_of, stored.dense,
+                                   self.chunk_talk, self._bm25_scores,
+                                   cols.languages_of_talks, cols.names)
+
+    @functools.cached_property
+    def _first_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each talk's first chunk row, in corpus order (for listing talks without a question)."""
+        talks, first = np.unique(self.chunk_talk, return_index=True)
+        return talks.astype(np.int64), first
 
     @property
     def cites_catalog(self) -> bool:
@@ -81,9 +87,9 @@ class Retriever:
                        implied: np.ndarray | None = None) -> np.ndarray:
         """Talks of a group ("" for every group the answers may cite) that pass the filters
         (and the `implied` mask of the filters read from the question's words)."""
-        mask = self._group == group if group else np.ones(len(self.talks), dtype=bool)
+        mask = self._in_group[group].copy() if group else np.ones(len(self._group), dtype=bool)
         if not self.catalog_results:
-            mask &= self._group != CATALOG
+            mask &= self._has_notes
         if not filters.is_empty():
             mask &= self._filter_mask(filters)
         if implied is not None:
@@ -117,11 +123,12 @@ class Retriever:
             out = self._is_talk.copy()
             for part in (p.lower() for p in name.split() if p):
                 words = [part] if len(part) < 5 else [w for w, _, _ in process.extract(
-                    part, self._title_vocab, scorer=Levenshtein.distance, score_cutoff=1,
-                    limit=None)]
-                hit = np.zeros(len(self.talks), dtype=bool)
-                for word in words:
-                    hit[self._title_words.get(word, [])] = True
+                    part, self.columns.title_words, scorer=Levenshtein.distance,
+                    score_cutoff=1, limit=None)]
+                hit = np.zeros(len(self._group), dtype=bool)
+                indptr, members = self.columns.title_indptr, self.columns.title_talks
+                for pos in (self._title_pos[w] for w in words if w in self._title_pos):
+                    hit[members[indptr[pos]:indptr[pos + 1]]] = True
                 out &= hit
             self._titled_cache[name] = out
         return self._titled_cache[name]
@@ -155,12 +162,18 @@ class Retriever:
         """Chunk rows of each group: talks with notes, the notes' own text, the catalog."""
         a = self.stored.notes_chunks
         b = a + self.stored.text_chunks
-        return {NOTES: (0, a), TEXTS: (a, b), CATALOG: (b, len(self.stored.chunks))}
+        return {NOTES: (0, a), TEXTS: (a, b), CATALOG: (b, len(self.chunk_talk))}
 
     def _bm25_scores(self, text: str, group: str) -> np.ndarray:
         """BM25 scores for every chunk row, each group on its own statistics; rows outside
-        the group score 0."""
-        out = np.zeros(len(self.stored.chunks), dtype=np.float32)
+        the group score 0. The last question's are kept: the relevance floor asks again."""
+        key = (text, group)
+        if key not in self._bm25_memo:
+            self._bm25_memo = {key: self._bm25_all(text, group)}
+        return self._bm25_memo[key]
+
+    def _bm25_all(self, text: str, group: str) -> np.ndarray:
+        out = np.zeros(len(self.chunk_talk), dtype=np.float32)
         for name, (start, end) in self._group_rows().items():
             index = {NOTES: self.stored.bm25, TEXTS: self.stored.bm25_texts,
                      CATALOG: self.stored.bm25_catalog}[name]
@@ -170,17 +183,21 @@ class Retriever:
 
     def _top_bm25(self, scores: np.ndarray, allowed_chunks: np.ndarray | None
                   ) -> tuple[np.ndarray, np.ndarray]:
-        if allowed_chunks is not None:
-            masked = np.zeros_like(scores)
-            masked[allowed_chunks] = scores[allowed_chunks]
-            scores = masked
-        depth = min(self.params.depth, len(scores))
+        """The `depth` best rows with a positive score (among `allowed_chunks`, sorted), best
+        first, ties by row. Only the positive rows are sorted: at a million chunks, a question's
+        words occur in a few percent of them."""
+        rows = np.flatnonzero(scores > 0)
+        if allowed_chunks is not None and len(rows):
+            at = np.searchsorted(allowed_chunks, rows).clip(max=max(len(allowed_chunks) - 1, 0))
+            rows = rows[allowed_chunks[at] == rows] if len(allowed_chunks) else rows[:0]
+        depth = min(self.params.depth, len(rows))
         if depth == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        top = np.argpartition(-scores, depth - 1)[:depth]
-        top = top[np.argsort(-scores[top])]
-        top = top[scores[top] > 0]
-        return top, scores[top]
+        values = scores[rows]
+        threshold = values[np.argpartition(-values, depth - 1)[depth - 1]]
+        keep = np.flatnonzero(values >= threshold)
+        keep = keep[np.lexsort((rows[keep], -values[keep]))][:depth]
+        return rows[keep], values[keep]
 
     # -- ranking -----------------------------------------------------------------------------
     def rank(self, text: str, filters: Filters, mode: str = "hybrid",
@@ -225,14 +242,15 @@ class Retriever:
         bm25_n = all_bm25[rows] / bm25_scale if uses_bm25 and best_bm25 > 0 else zeros
         a = {"dense": 0.0, "bm25": 1.0}.get(
             mode, self.params.bm25_weight * known_share(self._bm25_of(group), text))
-        by_talk = group_by_talk(rows, a * bm25_n + (1 - a) * dense_n, self.chunk_talk)
         # The header bonus rewards a question that names a talk; the notes' own text has no
         # talk to name (its header is the note's title, which every question about the event
         # would match).
         scale_talks = allowed_talks if scale is None else self._allowed_talks(filters, group)
-        bonus = title_bonus(self.stored.talk_dense, qvec, scale_talks, by_talk.keys(),
-                            self.params) if mode == "hybrid" and group != TEXTS else None
-        ranked = rank_talks(by_talk, bonus, self._weights)
+        bonus = title_bonus(self.stored.talk_dense, qvec, scale_talks,
+                            np.unique(self.chunk_talk[rows]), self.params) \
+            if mode == "hybrid" and group != TEXTS else None
+        ranked = rank_talks(rows, a * bm25_n + (1 - a) * dense_n, self.chunk_talk, bonus,
+                            self._weights)
         return ranked, best_dense, best_bm25
 
     def list_talks(self, filters: Filters, implied: np.ndarray | None = None) -> list[Ranked]:
@@ -247,6 +265,10 @@ class Retriever:
     # -- answers -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 3, offset: int = 0) -> Answer:
         """Answer a question: up to k talks after `offset`, each with its best passages."""
+        with one_blas_thread():
+            return self._search(query, k, offset)
+
+    def _search(self, query: str, k: int, offset: int) -> Answer:
         asked, literal = without_switch(query)
         text, filters = parse_query(asked)
         understood, words = Understood(), text
@@ -259,7 +281,10 @@ class Retriever:
             if understood.overview:
                 ranked = self._overview_order(text, filters, implied, ranked)
             if understood.overview and offset == 0:
-                overview = build_overview([self.talks[r.talk] for r in ranked])
+                overview = overview_of_rows(
+                    np.array([r.talk for r in ranked], dtype=np.int64),
+                    self._has_notes & self._is_talk, ~self._has_notes & self._is_talk,
+                    self.columns.facets, self._overview_title)
         else:
             ranked = self._boosted(self._answers(words, filters, implied), understood.boost)
         page = ranked[offset:offset + k]
@@ -267,6 +292,10 @@ class Retriever:
         return Answer(query=query, text=text, filters=filters, results=results, info=self.info,
                       offset=offset, total=len(ranked), has_more=offset + k < len(ranked),
                       understood=understood, overview=overview)
+
+    def _overview_title(self, row: int) -> str:
+        talk = self.talks[row]
+        return talk.title.strip() or talk.official_title.strip()
 
     def _overview_order(self, text: str, filters: Filters, implied: np.ndarray | None,
                         listed: list[Ranked]) -> list[Ranked]:

@@ -1,9 +1,15 @@
-"""The index directory: manifest, FAISS, BM25, talk and chunk metadata; atomic swap on write."""
+"""The index directory: manifest, FAISS, BM25, talk and chunk metadata; atomic swap on write.
+
+An index is opened, not loaded: FAISS, BM25 and the vectors are memory-mapped, talks and chunks
+are read by row when a result shows them (`rowfile.py`), and what every search needs of every
+talk is in numpy columns written at build time (`columns.py`). Opening costs the same at a
+thousand chunks and at a million; the operating system pages in what searches touch."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,21 +19,26 @@ import numpy as np
 from ..atomic import fsync_dir, remove_stale_temps, replace_dir, staged_dir
 from ..errors import IndexCorruptError, IndexMissingError, IndexVersionError
 from ..models import Chunk, Link, NoteMeta, Talk
+from .columns import FOLDER as COLUMNS
+from .columns import Columns, build_columns, read_columns, write_columns
 from .dense import EXACT_LIMIT, DenseIndex
+from .rowfile import RowFile, write_rows
 
-SCHEMA_VERSION = 1
+# 2: talks.jsonl and chunks.jsonl read by row through *_offsets.npy, columns/, FAISS and BM25
+# memory-mapped (1: talks.json and chunks.jsonl read whole into Python objects).
+SCHEMA_VERSION = 2
 MANIFEST = "manifest.json"
 
 
 @dataclass
 class StoredIndex:
-    """Everything the retriever needs, loaded from an index directory."""
+    """Everything the retriever needs, opened from an index directory."""
 
     path: Path
     manifest: dict[str, Any]
-    talks: list[Talk]
-    chunks: list[Chunk]
-    chunk_hashes: list[str]
+    talks: Sequence[Talk]                    # read by row (talks.jsonl)
+    chunks: Sequence[Chunk]                  # read by row (chunks.jsonl)
+    chunk_hashes: Sequence[str]
     dense: DenseIndex                        # one vector per chunk (dense.faiss, vectors.npy)
     bm25: Any
     talk_dense: DenseIndex                   # one vector per talk header (title, speakers, ...)
@@ -35,6 +46,7 @@ class StoredIndex:
     notes_chunks: int = 0                    # chunks [0, notes_chunks) belong to talks with notes
     bm25_texts: Any = None                   # BM25 of the notes' own text (rows after the talks')
     text_chunks: int = 0                     # ... [notes_chunks, notes_chunks + text_chunks)
+    columns: Columns | None = None           # per-talk and per-chunk attributes (columns.py)
 
 
 def talk_to_record(talk: Talk) -> dict[str, Any]:
@@ -84,12 +96,12 @@ def write_index(out: Path, manifest: dict[str, Any], talks: list[Talk], chunks: 
             bm25_catalog.save(str(tmp / "bm25-catalog"), show_progress=False)
         if bm25_texts is not None:
             bm25_texts.save(str(tmp / "bm25-texts"), show_progress=False)
-        _write_json(tmp / "talks.json", [talk_to_record(t) for t in talks])
-        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
-            for chunk, h in zip(chunks, chunk_hashes):
-                fh.write(json.dumps({"id": chunk.id, "talk_id": chunk.talk_id,
-                                     "header": chunk.header, "text": chunk.text, "hash": h},
-                                    ensure_ascii=False) + "\n")
+        write_rows(tmp / "talks.jsonl", tmp / "talk_offsets.npy",
+                   (talk_to_record(t) for t in talks))
+        write_rows(tmp / "chunks.jsonl", tmp / "chunk_offsets.npy",
+                   ({"id": chunk.id, "talk_id": chunk.talk_id, "header": chunk.header,
+                     "text": chunk.text, "hash": h} for chunk, h in zip(chunks, chunk_hashes)))
+        write_columns(tmp / COLUMNS, build_columns(talks, chunks))
         for name, content in (extra_files or {}).items():
             (tmp / name).write_text(content, encoding="utf-8")
         # The manifest goes last: a directory without one is never a complete index.
@@ -105,7 +117,8 @@ def _write_json(path: Path, data: Any) -> None:
         os.fsync(fh.fileno())
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
+def read_manifest(path: Path, oldest: int = SCHEMA_VERSION) -> dict[str, Any]:
+    """The manifest of the index at `path`, if its schema is between `oldest` and ours."""
     if not path.exists():
         raise IndexMissingError(
             f"no index at {path}; build it with `python -m index.build --out {path}`")
@@ -127,7 +140,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
             f"{path} was written by a newer kubecon-bot (index schema {version}, this version "
             f"reads {SCHEMA_VERSION}); upgrade kubecon-bot or rebuild with "
             f"`python -m index.build --out {path}`")
-    if version < SCHEMA_VERSION:
+    if version < oldest:
         raise IndexVersionError(f"{path} uses an old index schema ({version}); rebuild it with "
                                 f"`python -m index.build --out {path}`")
     wrong = manifest_problem(manifest)
@@ -155,70 +168,68 @@ def manifest_problem(manifest: Any) -> str:
     return ""
 
 
+def _chunk_from_record(rec: dict[str, Any]) -> Chunk:
+    return Chunk(rec["id"], rec["talk_id"], rec["header"], rec["text"])
+
+
 def load_index(path: Path) -> StoredIndex:
-    """Load a complete index directory; clear errors for missing, corrupt or newer indexes."""
+    """Open a complete index directory; clear errors for missing, corrupt or newer indexes."""
     import bm25s
     path = Path(path)
     manifest = read_manifest(path)
     try:
-        talks = [talk_from_record(r) for r in json.loads((path / "talks.json").read_text("utf-8"))]
-        chunks, hashes = [], []
-        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
-            for line in fh:
-                rec = json.loads(line)
-                chunks.append(Chunk(rec["id"], rec["talk_id"], rec["header"], rec["text"]))
-                hashes.append(rec["hash"])
+        talks = RowFile(path / "talks.jsonl", path / "talk_offsets.npy", talk_from_record)
+        chunks = RowFile(path / "chunks.jsonl", path / "chunk_offsets.npy", _chunk_from_record)
+        hashes = RowFile(path / "chunks.jsonl", path / "chunk_offsets.npy",
+                         lambda rec: str(rec["hash"]))
+        columns = read_columns(path / COLUMNS)
         dense = DenseIndex.load(path / "vectors.npy", path / "dense.faiss", required=True)
-        bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False, mmap=False)
-        # With a talk index only a few talk vectors are read per query: leave them on disk.
-        talk_dense = DenseIndex.load(path / "talk_vectors.npy", path / "talk_dense.faiss",
-                                     mmap=(path / "talk_dense.faiss").is_file())
-        bm25_catalog = None
-        if (path / "bm25-catalog").is_dir():
-            bm25_catalog = bm25s.BM25.load(str(path / "bm25-catalog"), show_progress=False)
-        bm25_texts = None
-        if (path / "bm25-texts").is_dir():
-            bm25_texts = bm25s.BM25.load(str(path / "bm25-texts"), show_progress=False)
+        talk_dense = DenseIndex.load(path / "talk_vectors.npy", path / "talk_dense.faiss")
+        bm25, bm25_catalog, bm25_texts = (
+            bm25s.BM25.load(str(path / name), show_progress=False, mmap=True)
+            if (path / name).is_dir() or name == "bm25" else None
+            for name in ("bm25", "bm25-catalog", "bm25-texts"))
         notes_chunks = int(manifest.get("counts", {}).get("notes_chunks", len(chunks)))
         text_chunks = int(manifest.get("counts", {}).get("text_chunks", 0))
     except Exception as exc:  # any unreadable part means a corrupt index
         raise IndexCorruptError(f"index at {path} is corrupt ({type(exc).__name__}: {exc}); "
                                 f"rebuild it with `python -m index.build --out {path}`") from exc
-    wrong = _inconsistency(chunks, hashes, dense, talks, talk_dense, notes_chunks, text_chunks,
-                           (bm25, bm25_texts, bm25_catalog))
+    wrong = _inconsistency(len(chunks), dense, len(talks), talk_dense, columns, notes_chunks,
+                           text_chunks, (bm25, bm25_texts, bm25_catalog))
     if wrong:
         raise IndexCorruptError(f"index at {path} is inconsistent ({wrong}); rebuild it with "
                                 f"`python -m index.build --out {path}`")
     return StoredIndex(path, manifest, talks, chunks, hashes, dense, bm25, talk_dense,
-                       bm25_catalog, notes_chunks, bm25_texts, text_chunks)
+                       bm25_catalog, notes_chunks, bm25_texts, text_chunks, columns)
 
 
-def _inconsistency(chunks: list[Chunk], hashes: list[str], dense: DenseIndex, talks: list[Talk],
-                   talk_dense: DenseIndex, notes_chunks: int, text_chunks: int,
+def _inconsistency(n_chunks: int, dense: DenseIndex, n_talks: int, talk_dense: DenseIndex,
+                   columns: Columns, notes_chunks: int, text_chunks: int,
                    bm25s: tuple[Any, Any, Any]) -> str:
     """What does not add up between the parts of an index ("" when they agree)."""
-    if not (len(chunks) == len(hashes) == len(dense) == dense.index.ntotal):
-        return f"{len(chunks)} chunks, {len(dense)} vectors"
-    if len(talk_dense) != len(talks):
-        return f"{len(talks)} talks, {len(talk_dense)} talk vectors"
-    if notes_chunks + text_chunks > len(chunks):
+    if not (n_chunks == len(dense) == dense.index.ntotal == len(columns.chunk_talk)):
+        return f"{n_chunks} chunks, {len(dense)} vectors, {len(columns.chunk_talk)} chunk rows"
+    if not (len(talk_dense) == n_talks == len(columns.group)):
+        return f"{n_talks} talks, {len(talk_dense)} talk vectors, {len(columns.group)} talk rows"
+    if notes_chunks + text_chunks > n_chunks:
         return f"the manifest counts {notes_chunks + text_chunks} chunks of notes, the index " \
-               f"has {len(chunks)}"
-    sizes = (notes_chunks, text_chunks, len(chunks) - notes_chunks - text_chunks)
+               f"has {n_chunks}"
+    sizes = (notes_chunks, text_chunks, n_chunks - notes_chunks - text_chunks)
     for index, size in zip(bm25s, sizes):
         if index is not None and int(index.scores["num_docs"]) != size:
             return f"a BM25 index has {int(index.scores['num_docs'])} passages for {size}"
-    ids = {t.id for t in talks}
-    missing = next((c.talk_id for c in chunks if c.talk_id not in ids), None)
-    if missing is not None:
-        return f"a passage belongs to an unknown talk {missing[:60]!r}"
+    if n_chunks and not 0 <= int(columns.chunk_talk.min()) <= int(columns.chunk_talk.max()) \
+            < n_talks:
+        return f"a passage belongs to an unknown talk (row {int(columns.chunk_talk.max())} " \
+               f"of {n_talks})"
     return ""
 
 
 def cached_vectors(path: Path, model: str) -> dict[str, np.ndarray]:
-    """Vectors of the previous index at `path` by chunk hash, if it was built with `model`."""
+    """Vectors of the previous index at `path` by chunk hash, if it was built with `model`
+    (an index of schema 1 too: its vectors.npy and chunks.jsonl are written the same way)."""
     try:
-        manifest = read_manifest(path)
+        manifest = read_manifest(path, oldest=1)
         if manifest.get("model", {}).get("name") != model:
             return {}
         vectors = np.load(path / "vectors.npy")

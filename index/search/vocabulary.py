@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..models import Talk
 from ..text import STOPWORDS, fold
@@ -74,6 +75,24 @@ class Vocabulary:
     speakers: dict[tuple[str, ...], str] = field(default_factory=dict)
     years: frozenset[int] = frozenset()
     projects: frozenset[str] = frozenset()   # company names more often in titles ("Prometheus")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON for the index directory (names made of several words keep their words)."""
+        return {"events": {e: [i.region, i.year, i.city, i.label] for e, i in self.events.items()},
+                "city_events": {c: list(es) for c, es in self.city_events.items()},
+                "cities": [[list(k), v] for k, v in self.cities.items()],
+                "companies": [[list(k), v] for k, v in self.companies.items()],
+                "speakers": [[list(k), v] for k, v in self.speakers.items()],
+                "years": sorted(self.years), "projects": sorted(self.projects)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Vocabulary":
+        return cls(events={e: EventInfo(e, *v) for e, v in data["events"].items()},
+                   city_events={c: tuple(es) for c, es in data["city_events"].items()},
+                   cities={tuple(k): v for k, v in data["cities"]},
+                   companies={tuple(k): v for k, v in data["companies"]},
+                   speakers={tuple(k): v for k, v in data["speakers"]},
+                   years=frozenset(data["years"]), projects=frozenset(data["projects"]))
 
     @staticmethod
     def region_label(region: str) -> str:

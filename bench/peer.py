@@ -65,7 +65,8 @@ def chunk_rows(index: Path) -> list[tuple[str, str, str]]:
 
 def talk_titles(index: Path) -> dict[str, tuple[str, bool]]:
     """Talk id → (title, has_notes), as evaluation sees a talk."""
-    talks = json.loads((index / "talks.json").read_text("utf-8"))
+    with open(index / "talks.jsonl", encoding="utf-8") as fh:
+        talks = [json.loads(line) for line in fh if line.strip()]
     return {t["id"]: (t["title"], t.get("has_notes", True)) for t in talks}
 
 

@@ -72,9 +72,9 @@ def test_index_rows_are_the_texts_our_build_embedded(tmp_path: Path) -> None:
                {"id": 1, "talk_id": "t3", "header": "Catalog talk", "text": ""}]
     (tmp_path / "chunks.jsonl").write_text(
         "".join(json.dumps(r) + "\n" for r in records), "utf-8")
-    (tmp_path / "talks.json").write_text(json.dumps(
-        [{"id": "t1", "title": "Talk one"}, {"id": "t3", "title": "Catalog talk",
-                                             "has_notes": False}]), "utf-8")
+    (tmp_path / "talks.jsonl").write_text("".join(json.dumps(t) + "\n" for t in (
+        {"id": "t1", "title": "Talk one"}, {"id": "t3", "title": "Catalog talk",
+                                            "has_notes": False})), "utf-8")
     # Our chunk ids are row numbers; txtai gives hits' ids back as strings.
     assert peer.chunk_rows(tmp_path) == [("0", "t1", "Talk one — Ada\nBody."),
                                          ("1", "t3", "Catalog talk")]

@@ -199,6 +199,6 @@ def test_reload_of_a_corrupt_index_raises_its_clear_error(
         fake_retriever: Retriever, fake_index: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     shutil.copytree(fake_index, index)
-    os.remove(index / "talks.json")                  # a half-written folder
+    os.remove(index / "talks.jsonl")                 # a half-written folder
     with pytest.raises(IndexCorruptError, match="rebuild it with"):
         reload_retriever(settings_for(index), fake_retriever)  # type: ignore[arg-type]

@@ -67,7 +67,7 @@ def parser() -> argparse.ArgumentParser:
                         "1000000; --quick 10000,100000)")
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 3)")
     parser.add_argument("--build-reps", type=int, default=None, help="real-corpus builds with "
-                        "the default backend (default 2)")
+                        "the default backend (default 3: the ratio is their median)")
     parser.add_argument("--notes", type=int, default=None, help="notes in the incremental "
                         "corpus (default 1000)")
     parser.add_argument("--slack", type=int, default=None, help="slash commands (default 200)")
@@ -102,7 +102,7 @@ class Plan:
         sizes = args.sizes or ("10000,100000" if quick else "10000,100000,1000000")
         return cls(sizes=[int(s) for s in sizes.split(",") if s],
                    reps=args.reps or (1 if quick else 3),
-                   build_reps=args.build_reps or (1 if quick else 2),
+                   build_reps=args.build_reps or (1 if quick else 3),
                    notes=args.notes or (300 if quick else 1000),
                    requests=args.slack or (60 if quick else 200),
                    concurrency=args.concurrency, only=frozenset(args.only.split(",")),

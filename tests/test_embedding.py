@@ -220,9 +220,10 @@ def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @pytest.mark.slow
 def test_export_writes_one_quantised_model(exported: Path) -> None:
     out = onnx_folder(exported)
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "model.onnx"]
-    size = (out / "model.onnx").stat().st_size
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "model.onnx", "model.onnx.data"]
+    size = (out / "model.onnx.data").stat().st_size
     assert 60e6 < size < 200e6       # int8 weights: about a quarter of the 470 MB fp32 model
+    assert (out / "model.onnx").stat().st_size < 2e6     # the graph, its weights beside it
     assert [p.name for p in exported.parent.iterdir() if p.name.startswith(".")] == []
     assert ensure_onnx_int8(exported) == out / "model.onnx"      # exported once, then reused
 

@@ -181,15 +181,15 @@ class Retriever:
                 out[start:end] = bm25_scores(index, text)
         return out
 
-    def _top_bm25(self, scores: np.ndarray, allowed_chunks: np.ndarray | None
+    def _top_bm25(self, scores: np.ndarray, allowed: np.ndarray | None
                   ) -> tuple[np.ndarray, np.ndarray]:
-        """The `depth` best rows with a positive score (among `allowed_chunks`, sorted), best
-        first, ties by row. Only the positive rows are sorted: at a million chunks, a question's
-        words occur in a few percent of them."""
+        """The `depth` best rows with a positive score (among the rows `allowed`, a mask by
+        chunk row), best first, ties by row. Only the positive rows are sorted: at a million
+        chunks, a question's words occur in a few percent of them; the mask is read at those
+        rows (a binary search of each in the allowed rows took 10 ms a question at 1M)."""
         rows = np.flatnonzero(scores > 0)
-        if allowed_chunks is not None and len(rows):
-            at = np.searchsorted(allowed_chunks, rows).clip(max=max(len(allowed_chunks) - 1, 0))
-            rows = rows[allowed_chunks[at] == rows] if len(allowed_chunks) else rows[:0]
+        if allowed is not None and len(rows):
+            rows = rows[allowed[rows]]
         depth = min(self.params.depth, len(rows))
         if depth == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
@@ -206,9 +206,10 @@ class Retriever:
         """Candidate talks of a group ("notes", "catalog" or "" for all), best first, plus the
         best dense and BM25 scores seen. Each group is scored on its own scale."""
         allowed_talks = self._allowed_talks(filters, group, implied)
-        allowed_chunks = None
+        allowed_chunks = allowed_mask = None
         if not allowed_talks.all():
-            allowed_chunks = np.flatnonzero(allowed_talks[self.chunk_talk])
+            allowed_mask = allowed_talks[self.chunk_talk]
+            allowed_chunks = np.flatnonzero(allowed_mask)
             if len(allowed_chunks) == 0:
                 return [], 0.0, 0.0
         uses_dense, uses_bm25 = mode in ("hybrid", "dense"), mode in ("hybrid", "bm25")
@@ -229,7 +230,7 @@ class Retriever:
                 best_dense_scale = max(float(top[0]), best_dense)
         if uses_bm25:
             all_bm25 = self._bm25_scores(text, group)
-            b_rows, b_scores = self._top_bm25(all_bm25, allowed_chunks)
+            b_rows, b_scores = self._top_bm25(all_bm25, allowed_mask)
             best_bm25 = float(b_scores[0]) if len(b_scores) else 0.0
             bm25_scale = float(all_bm25[scale].max()) if scale is not None and len(scale) \
                 else best_bm25

@@ -31,7 +31,7 @@
 # Stages: `builder` has torch and sentence-transformers (the `build` extra): it converts the model,
 # exports it to int8 ONNX and builds the index. `serving` is a second virtualenv with only the
 # project's serving dependencies (onnxruntime and sentencepiece run the model; no torch, no
-# transformers). The image takes that virtualenv, the export and the index: 753 MB instead of
+# transformers). The image takes that virtualenv, the export and the index: 771 MB instead of
 # 2.29 GB. It can still rebuild an index (`python -m index.build`, with the baked ONNX export); it
 # cannot export another model or use EMBEDDING_BACKEND=torch.
 #

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,18 @@ from bot.slack_fakes import (SECRET, MockSlack, action_body, action_payload, com
                              event_payload, signed)
 
 BOT_TOKEN = "xoxb-0000-test-token"
+
+
+@asynccontextmanager
+async def ended(task: asyncio.Task[Any]) -> AsyncIterator[None]:
+    """A running bot (`_run_http`, `_run_socket`) that is cancelled, if still running, and
+    awaited on the way out, whatever the test did."""
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def quiet(seconds: float = 0.3) -> None:

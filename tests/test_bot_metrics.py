@@ -5,7 +5,6 @@ Socket Mode, on METRICS_PORT)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from bot.search import CurrentRetriever
 from bot.slack_fakes import (CHANNEL, USER, MockSlack, buttons, command_body, command_payload,
                              home_opened, mention, signed)
 from bot_fakes import INFO, QUESTION, FakeRetriever
-from bot_harness import make_settings, running_bot
+from bot_harness import ended, make_settings, running_bot
 from test_bot_server import free_port, poll
 from test_bot_socket import APP_TOKEN
 
@@ -191,7 +190,7 @@ async def test_socket_mode_serves_probes_and_metrics_on_metrics_port(tmp_path: P
     run = asyncio.create_task(_run_socket(settings, FakeRetriever()))
     url = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession() as session:
+        async with ended(run), aiohttp.ClientSession() as session:
             await poll(session, url + "/readyz", 200)
             await mock.send_envelope("slash_commands",
                                      command_payload(QUESTION, mock.response_url("sock")), "env-1")
@@ -203,10 +202,6 @@ async def test_socket_mode_serves_probes_and_metrics_on_metrics_port(tmp_path: P
             os.kill(os.getpid(), signal.SIGTERM)
             assert await asyncio.wait_for(run, 10) == 0
     finally:
-        if not run.done():
-            run.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await run
         await mock.close()
     assert value(samples, REQUESTS, kind="command", outcome="acked") == 1
     assert value(samples, ANSWERS, surface="command", outcome="answered") == 1

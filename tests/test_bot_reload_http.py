@@ -6,7 +6,6 @@ a new index with one added note into the same INDEX_DIR."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import itertools
 import json
@@ -26,7 +25,7 @@ from bot.cli import _run_http, _run_socket
 from bot.search import Retriever
 from bot.settings import Settings
 from bot.slack_fakes import MockSlack, command_body, command_payload, sections, signed
-from bot_harness import make_settings
+from bot_harness import ended, make_settings
 from encoders import FakeEncoder
 from index.atomic import replace_dir
 from index.build import build_index
@@ -83,13 +82,15 @@ def bot_settings(mock: MockSlack, tmp_path: Path, index: Path, **overrides: Any)
 
 
 @asynccontextmanager
-async def running(task: asyncio.Task[int]) -> AsyncIterator[None]:
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+async def serving(mock: MockSlack, tmp_path: Path, index: Path
+                  ) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
+    """The bot in HTTP mode on `index`, ready: a client session and the bot's base URL."""
+    settings = bot_settings(mock, tmp_path, index)
+    base = f"http://127.0.0.1:{settings.port}"
+    run = asyncio.create_task(_run_http(settings, load, io.StringIO()))
+    async with ended(run), aiohttp.ClientSession() as session:
+        await poll(session, base + "/readyz", 200)
+        yield session, base
 
 
 def cites(reply: dict[str, Any], title: str) -> bool:
@@ -147,12 +148,8 @@ class Load:
 async def test_a_rebuilt_index_with_an_added_note_is_served_under_load_without_errors(
         corpus_copy: Path, index_dir: Path, tmp_path: Path) -> None:
     mock = await MockSlack().start()
-    settings = bot_settings(mock, tmp_path, index_dir)
-    base = f"http://127.0.0.1:{settings.port}"
-    run = asyncio.create_task(_run_http(settings, load, io.StringIO()))
     try:
-        async with running(run), aiohttp.ClientSession() as session:
-            await poll(session, base + "/readyz", 200)
+        async with serving(mock, tmp_path, index_dir) as (session, base):
             old = (await (await session.get(base + "/readyz")).json())["index"]
             (corpus_copy / "kubecon-eu-2019-reload-day.md").write_text(ADDED_NOTE, "utf-8")
             async with Load(session, base + "/slack/events", mock).running() as load_:
@@ -186,12 +183,8 @@ async def test_a_corrupt_new_index_is_logged_once_and_the_old_one_keeps_serving(
         corpus_copy: Path, index_dir: Path, tmp_path: Path,
         caplog: pytest.LogCaptureFixture) -> None:
     mock = await MockSlack().start()
-    settings = bot_settings(mock, tmp_path, index_dir)
-    base = f"http://127.0.0.1:{settings.port}"
-    run = asyncio.create_task(_run_http(settings, load, io.StringIO()))
     try:
-        async with running(run), aiohttp.ClientSession() as session:
-            await poll(session, base + "/readyz", 200)
+        async with serving(mock, tmp_path, index_dir) as (session, base):
             before = await (await session.get(base + "/readyz")).json()
             broken = tmp_path / "broken"
             shutil.copytree(index_dir, broken)
@@ -243,7 +236,7 @@ async def test_socket_mode_serves_the_rebuilt_index(corpus_copy: Path, index_dir
                             slack_signing_secret=None)
     run = asyncio.create_task(_run_socket(settings, load(settings)))
     try:
-        async with running(run):
+        async with ended(run):
             await mock.wait_for(lambda m: m.calls("apps.connections.open"))
             await asyncio.sleep(0.3)                      # the websocket is up
             await mock.send_envelope("slash_commands", command_payload(

@@ -4,7 +4,6 @@ answer, or past SHUTDOWN_GRACE an apology where the answer would have gone; none
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import os
 import signal
@@ -19,7 +18,7 @@ from bot.cli import _run_http
 from bot.shutdown import Inflight
 from bot.slack_fakes import MockSlack, command_body, signed
 from bot_fakes import FakeRetriever
-from bot_harness import make_settings
+from bot_harness import ended, make_settings
 from test_bot_server import free_port, poll
 
 APOLOGY = restart_message("/kubecon")
@@ -107,7 +106,7 @@ async def test_sigterm_under_load_answers_or_apologises_for_every_acked_command(
     base = f"http://127.0.0.1:{port}"
     try:
         connector = aiohttp.TCPConnector(limit=100)
-        async with aiohttp.ClientSession(connector=connector) as session:
+        async with ended(run), aiohttp.ClientSession(connector=connector) as session:
             await poll(session, base + "/readyz", 200)
             start = asyncio.get_running_loop().time()
             sending = asyncio.create_task(_send_all(session, base + "/slack/events", mock, 300))
@@ -122,8 +121,4 @@ async def test_sigterm_under_load_answers_or_apologises_for_every_acked_command(
         assert all(status in (200, 503, 0) for status in statuses.values())
         assert_each_answered_once(mock, acked)
     finally:
-        if not run.done():
-            run.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await run
         await mock.close()

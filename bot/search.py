@@ -29,10 +29,14 @@ def load_retriever(settings: Settings) -> Retriever:
     """Load the model and index (slow; raises the index errors, whose messages say what to run)."""
     from index.search.retriever import retriever_for
 
-    retriever: Retriever = retriever_for(settings)
+    return _warmed(retriever_for(settings))
+
+
+def _warmed(retriever: Retriever) -> Retriever:
+    """Load the model now, so that /readyz (or a swap) means the first answer is fast."""
     warm = getattr(retriever, "warm_up", None)
     if warm is not None:
-        warm()          # load the model now, so /readyz means the first answer is fast
+        warm()
     return retriever
 
 
@@ -53,13 +57,8 @@ def reload_retriever(settings: Settings, old: Retriever) -> Retriever:
                            "(%r): loading it; set EMBEDDING_MODEL=%s, or a restart will refuse "
                            "this index", settings.index_dir, model, settings.embedding_model, model)
         encoder = encoder_for(settings, model)
-    retriever: Retriever = load_index(settings.index_dir, model,
-                                      catalog_results=settings.catalog_results, encoder=encoder,
-                                      params=getattr(old, "params", None))
-    warm = getattr(retriever, "warm_up", None)
-    if warm is not None:
-        warm()
-    return retriever
+    return _warmed(load_index(settings.index_dir, model, catalog_results=settings.catalog_results,
+                              encoder=encoder, params=getattr(old, "params", None)))
 
 
 class CurrentRetriever:

@@ -16,8 +16,8 @@ from index.search.dense import DenseIndex
 from index.search.fusion import FusionParams, Ranked
 from index.search.columns import name_words, talk_languages
 from index.search.groups import ORDER, talk_group
-from index.search.relevance import (MIN_LANG_CHUNKS, Evidence, Relevance, margins,
-                                    needed_margin, top_talks)
+from index.search.relevance import (MIN_LANG_CHUNKS, Evidence, Relevance, needed_margin,
+                                    top_talks)
 
 P = FusionParams()
 QVEC = np.array([1.0, 0.0], dtype=np.float32)
@@ -91,11 +91,6 @@ def test_top_talks_are_distinct_and_leave_out_rows_at_the_floor() -> None:
     assert top_talks(rows, scores, CHUNK_TALK) == [0, 4, 6]          # rows 0 and 1: one talk
     assert top_talks(rows, scores, CHUNK_TALK, k=1) == [0]
     assert top_talks(rows, scores, CHUNK_TALK, floor=0.0) == [0, 4]  # BM25 0: no match
-
-
-def test_margins_subtract_each_language_s_reference() -> None:
-    got = margins(np.array([0.85, 0.79]), np.array(["en", "fr"]), {"en": 0.85, "fr": 0.72})
-    assert got == pytest.approx([0.0, 0.07], abs=1e-6)
 
 
 # -- the margin -------------------------------------------------------------------------------

@@ -127,6 +127,12 @@ def _length_order(texts: list[str]) -> np.ndarray:
 logger = logging.getLogger(__name__)
 
 
+# One question is a single short sequence: on one thread it encodes faster than on two (4.5
+# against 4.9 ms p50 for the dev questions on 2 cores, bench/README.md) and leaves the other
+# core to the rest of the search and to other questions.
+QUERY_THREADS = 1
+
+
 class OnnxEncoder:
     """The same sentence-transformers model run by onnxruntime, int8-quantised.
 
@@ -148,17 +154,20 @@ class OnnxEncoder:
         self.cache_dir = cache_dir       # where the bundled model is converted to (None: default)
         self.threads = threads or max(1, min(os.cpu_count() or 1, 4))   # 0: the CPUs, at most 4
         self._lock = threading.Lock()
-        self._session: Any = None
+        self._sessions: dict[int, Any] = {}    # by intra-op threads: documents', queries'
+        self._path: Path | None = None
         self._tokenizer: Any = None
         self._prompts: tuple[str, str] = ("", "")
         self._dim = 0
         self._pad_id = 0
 
-    def _load(self) -> Any:
+    def _load(self, threads: int = 0) -> Any:
+        """The session with `threads` intra-op threads (0: any open one, else `self.threads`),
+        opened on first use; None when falling back to torch."""
         with self._lock:
-            if self._session is None and self._fallback is None:
+            if self._fallback is None and not self._sessions:
                 try:
-                    self._open()
+                    self._open(threads or self.threads)
                 except Exception as exc:   # no onnxruntime, unsupported model, export failed
                     if self.strict:
                         raise
@@ -166,9 +175,17 @@ class OnnxEncoder:
                                    self.name, exc)
                     self._fallback = SentenceTransformerEncoder(self.name, self.batch_size,
                                                                 self.cache_dir)
-        return self._session
+            if self._fallback is not None:
+                return None
+            if not threads:
+                return next(iter(self._sessions.values()))
+            if threads not in self._sessions:
+                import onnxruntime as ort
+                assert self._path is not None
+                self._sessions[threads] = self._session_for(ort, self._path, threads)
+            return self._sessions[threads]
 
-    def _open(self) -> None:
+    def _open(self, threads: int) -> None:
         from .cache import resolve_model
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import onnxruntime as ort
@@ -186,19 +203,21 @@ class OnnxEncoder:
         # its load (the tokenizer holds it).
         with ThreadPoolExecutor(1, thread_name_prefix="load-tokenizer") as pool:
             tokenizer = pool.submit(load_tokenizer, folder, spec["max_seq_length"])
-            session = self._session_for(ort, path)
+            session = self._session_for(ort, path, threads)
             self._tokenizer = tokenizer.result()
         self._pad_id = spec["pad_id"]
         self._prompts = (spec["prompts"].get("query", ""),
                          spec["prompts"].get("passage",
                                              spec["prompts"].get("document", "")))
         self._dim = spec["dim"]
-        self._session = session
+        self._path = path
+        self._sessions[threads] = session
 
-    def _session_for(self, ort: Any, path: Path) -> Any:
+    @staticmethod
+    def _session_for(ort: Any, path: Path, threads: int) -> Any:
         ort.disable_telemetry_events()      # an offline bot sends nothing anywhere
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = self.threads
+        opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         # Busy-waiting worker threads cost more than they save on a shared small box.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -217,29 +236,31 @@ class OnnxEncoder:
         self._load()
         return self._fallback.dim if self._fallback else self._dim
 
-    def _run(self, token_ids: list[list[int]]) -> np.ndarray:
+    def _run(self, session: Any, token_ids: list[list[int]]) -> np.ndarray:
         ids, mask = padded(token_ids, self._pad_id)
-        out = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        out = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return np.asarray(out, dtype=np.float32)
 
     def embed_documents(self, texts: list[str], progress: Callable[[int], None] | None = None
                         ) -> np.ndarray:
-        self._load()
+        session = self._load(self.threads)
         if self._fallback:
             return self._fallback.embed_documents(texts, progress)
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
         tokens = self._tokenizer.encode_batch([self._prompts[1] + t for t in texts])
         for rows in token_batches([len(t) for t in tokens], self.token_budget, self.batch_size):
-            out[rows] = self._run([tokens[j] for j in rows])
+            out[rows] = self._run(session, [tokens[j] for j in rows])
             if progress:
                 progress(len(rows))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        self._load()
+        """One question, on a session of its own with QUERY_THREADS threads (the bot opens only
+        that one; a process that also embeds documents opens both, about 70 MB more)."""
+        session = self._load(QUERY_THREADS)
         if self._fallback:
             return self._fallback.embed_query(text)
-        return self._run([self._tokenizer.encode(self._prompts[0] + text)])[0]
+        return self._run(session, [self._tokenizer.encode(self._prompts[0] + text)])[0]
 
 
 def padded(token_ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:

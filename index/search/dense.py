@@ -92,6 +92,10 @@ class DenseIndex:
         self.vectors = vectors
         self.index = index
         self.exact = index is None or _is_flat(index)
+        # The last query's cosines with every row, when the vectors are in memory: a question
+        # asks for several groups' candidates and re-scores them, and one pass over the rows
+        # costs less than each of those (and keeps the encoder's caches warm).
+        self._memo: tuple[bytes, np.ndarray] | None = None
 
     @classmethod
     def build(cls, vectors: np.ndarray, scan_limit: int = 0) -> DenseIndex:
@@ -104,22 +108,34 @@ class DenseIndex:
 
     def scores(self, qvec: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Exact cosines of the query with the given rows (all rows when None)."""
+        every = self._every(qvec)
+        if every is not None:
+            return every if rows is None else every[rows]
         vectors = np.asarray(self.vectors) if rows is None else self.vectors[rows]
         return np.asarray(vectors @ qvec, dtype=np.float32)
+
+    def _every(self, qvec: np.ndarray) -> np.ndarray | None:
+        """The query's cosines with every row, remembered for the last query (None when the
+        vectors are read by row: too many to scan)."""
+        if not isinstance(self.vectors, np.ndarray):
+            return None
+        key = np.asarray(qvec, dtype=np.float32).tobytes()
+        memo = self._memo
+        if memo is None or memo[0] != key:
+            memo = self._memo = (key, np.asarray(self.vectors @ qvec, dtype=np.float32))
+        return memo[1]
 
     def search(self, qvec: np.ndarray, k: int, allowed: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """(row ids, cosines) of the k nearest rows, best first; only rows in `allowed` (sorted
-        row ids) when given. A narrow filter is scanned exactly (with a quantised index, its
-        rows' codes, then the best 2k re-scored); otherwise FAISS is asked for more candidates
+        row ids) when given. Vectors held in memory (an exact index) are scanned with numpy,
+        once per query (`scores`). With a quantised index, a narrow filter scans its rows'
+        codes, then the best 2k are re-scored; otherwise FAISS is asked for more candidates
         (FILTER_FETCH times k with a filter, twice that when quantised) and the quantised ones
         are re-scored exactly."""
-        if self.index is None or (allowed is not None and len(allowed) <= SCAN_LIMIT
-                                  and self.exact):
+        if self.exact and isinstance(self.vectors, np.ndarray):
             rows = allowed if allowed is not None else np.arange(len(self), dtype=np.int64)
-            sims = self.scores(qvec, rows)
-            top = np.argsort(-sims)[:k]
-            return rows[top], sims[top]
+            return top_rows(rows, self.scores(qvec, rows), k)
         total = self.index.ntotal
         if allowed is not None and not len(allowed):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
@@ -170,6 +186,18 @@ class DenseIndex:
         vectors: Any = np.load(vectors_path) if index is None or _is_flat(index) \
             else NpyRows(vectors_path)
         return cls(vectors, index)
+
+
+def top_rows(rows: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cosines) of the k best, best first, ties by lower row."""
+    if k <= 0:
+        return rows[:0], sims[:0]
+    if k < len(sims):
+        kth = -np.partition(-sims, k - 1)[k - 1]
+        keep = np.flatnonzero(sims >= kth)
+        rows, sims = rows[keep], sims[keep]
+    order = np.lexsort((rows, -sims))[:k]
+    return rows[order], sims[order]
 
 
 def _is_flat(index: Any) -> bool:

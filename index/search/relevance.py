@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ MIN_FUZZY_NAME = 5     # names this long match a notes word one edit away
 AGREE_TALKS = 3        # retrievers agree when their top talks (as many as an answer shows) overlap
 LANG_SAMPLE = 512      # the median cosine of a language is taken over at most this many chunks
 MIN_LANG_CHUNKS = 8    # a language with fewer chunks in a group is measured against the whole group
+KNOWN_MEMO = 4096      # names remembered as known or not (per group), then forgotten at once
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,13 @@ def top_talks(rows: np.ndarray, scores: np.ndarray, chunk_talk: np.ndarray,
     return talks[np.sort(first)][:k].tolist()
 
 
-def margins(sims: np.ndarray, langs: np.ndarray, reference: dict[str, float]) -> np.ndarray:
-    """Each chunk's cosine minus the reference cosine of its language."""
-    return sims - np.array([reference[str(lang)] for lang in langs], dtype=np.float32)
+def median(values: np.ndarray) -> float:
+    """np.median of a 1-D array, without its generic machinery (a question takes a few)."""
+    n = len(values)
+    if n == 0:
+        return float("nan")
+    middle = np.partition(values, [(n - 1) // 2, n // 2])
+    return float((middle[(n - 1) // 2] + middle[n // 2]) / 2)
 
 
 class Relevance:
@@ -96,15 +102,19 @@ class Relevance:
         self._vocab_words: dict[str, list[str]] = {}
         self._samples: dict[tuple[str, str], np.ndarray] = {}
         self._sample_vectors: dict[tuple[str, str], np.ndarray] = {}
-        self._lang: np.ndarray | None = None
+        self._lang: np.ndarray | None = None         # distinct languages
+        self._chunk_lang: np.ndarray | None = None   # each chunk row's, a number into _lang
+        self._known: dict[tuple[str, str], bool] = {}
 
     def is_relevant(self, text: str, best_dense: float, best_bm25: float, group: str = "notes",
-                    qvec: np.ndarray | None = None, found: Sequence[Ranked] = ()) -> bool:
-        """The floor, from the question's vector and its candidate talks in the group (`found`)
-        when given, else from the best scores alone."""
+                    qvec: np.ndarray | None = None, found: Sequence[Ranked] = (),
+                    rows: np.ndarray | None = None) -> bool:
+        """The floor, from the question's vector and its candidate talks in the group (`found`,
+        and `rows`, all their chunk rows, when known) when given, else from the best scores
+        alone."""
         evidence = None
         if qvec is not None and found and self.dense is not None and self.params.floor_dense > 0:
-            evidence = self.evidence(text, qvec, found, group)
+            evidence = self.evidence(text, qvec, found, group, rows)
         if group == "catalog":
             return self._catalog(text, best_dense, best_bm25, evidence)
         if evidence is None:
@@ -151,17 +161,23 @@ class Relevance:
 
     # -- evidence ----------------------------------------------------------------------------
     def evidence(self, text: str, qvec: np.ndarray, found: Iterable[Ranked],
-                 group: str = "notes") -> Evidence:
+                 group: str = "notes", rows: np.ndarray | None = None) -> Evidence:
         """Margin, known share and agreement of a question's candidate chunks in a group (the
-        dense top talks by margin, so that the question's own language does not pick them)."""
+        dense top talks by margin, so that the question's own language does not pick them);
+        `rows`: all the chunk rows of `found`, sorted, when known."""
         assert self.dense is not None and self.chunk_talk is not None
-        rows = np.unique(np.fromiter((row for r in found for row in r.chunks), dtype=np.int64))
-        langs = self._languages()[rows]
+        if rows is None:
+            rows = np.unique(np.fromiter(chain.from_iterable(r.chunks for r in found),
+                                         dtype=np.int64))
+        codes = self._language_codes()[rows]
         # The notes' own text is a handful of chunks: it is measured against the talks of the
         # notes, whose text is written the same way, as its own median would be noise.
         against = "notes" if group == "texts" else group
-        reference = {str(lang): self.reference(qvec, against, str(lang)) for lang in set(langs)}
-        margin = margins(self.dense.scores(qvec, rows), langs, reference)
+        names = self._language_names()
+        reference = np.zeros(len(names), dtype=np.float32)
+        for code in np.unique(codes).tolist():
+            reference[code] = self.reference(qvec, against, str(names[code]))
+        margin = self.dense.scores(qvec, rows) - reference[codes]
         agree = False
         if self.bm25_rows is not None:
             bm25 = np.asarray(self.bm25_rows(text, group), dtype=np.float32)[rows]
@@ -172,9 +188,14 @@ class Relevance:
     def reference(self, qvec: np.ndarray, group: str, lang: str) -> float:
         """The question's median cosine with the group's chunks in a language."""
         key = (group, lang)
-        if key not in self._sample_vectors:      # the same rows every question: read once
-            self._sample_vectors[key] = np.asarray(self.dense.vectors[self._sample(group, lang)])
-        return float(np.median(np.asarray(self._sample_vectors[key] @ qvec, dtype=np.float32)))
+        if isinstance(self.dense.vectors, np.ndarray):      # in memory: the question's cosines
+            sims = self.dense.scores(qvec, self._sample(group, lang))   # with every row, once
+        else:
+            if key not in self._sample_vectors:      # the same rows every question: read once
+                self._sample_vectors[key] = np.asarray(
+                    self.dense.vectors[self._sample(group, lang)])
+            sims = np.asarray(self._sample_vectors[key] @ qvec, dtype=np.float32)
+        return median(sims)
 
     def _sample(self, group: str, lang: str) -> np.ndarray:
         """Chunk rows of a group in a language, at most LANG_SAMPLE evenly spaced (the whole
@@ -185,7 +206,9 @@ class Relevance:
             chunk_groups = self.groups[self.chunk_talk]
             in_group = chunk_groups == group if group else \
                 np.ones(len(chunk_groups), dtype=bool)
-            rows = np.flatnonzero(in_group & (self._languages() == lang))
+            code = np.flatnonzero(self._language_names() == lang)
+            rows = np.flatnonzero(in_group & (self._language_codes() == code[0])) \
+                if len(code) else np.zeros(0, dtype=np.int64)
             if len(rows) < MIN_LANG_CHUNKS:
                 rows = np.flatnonzero(in_group)
             if len(rows) > LANG_SAMPLE:
@@ -193,18 +216,45 @@ class Relevance:
             self._samples[key] = rows
         return self._samples[key]
 
-    def _languages(self) -> np.ndarray:
-        """Each chunk row's language: its notes' language ("" for catalog-only talks)."""
+    def _language_names(self) -> np.ndarray:
         if self._lang is None:
-            assert self.chunk_talk is not None
-            by_talk = self.languages if len(self.languages) else np.array([""])
-            self._lang = by_talk[self.chunk_talk] if len(self.chunk_talk) else by_talk[:0]
+            self._lang_codes()
+        assert self._lang is not None
         return self._lang
 
+    def _language_codes(self) -> np.ndarray:
+        """Each chunk row's language as a number into `_language_names()`."""
+        if self._chunk_lang is None:
+            self._lang_codes()
+        assert self._chunk_lang is not None
+        return self._chunk_lang
+
+    def _lang_codes(self) -> None:
+        assert self.chunk_talk is not None
+        by_talk = self.languages if len(self.languages) else np.array([""])
+        names, codes = np.unique(by_talk, return_inverse=True)
+        self._chunk_lang = codes[self.chunk_talk] if len(self.chunk_talk) else codes[:0]
+        self._lang = names
+
     # -- names -------------------------------------------------------------------------------
+    def prepare(self, text: str, group: str) -> None:
+        """Look up the question's names in the group now (the answers are remembered), as the
+        retriever does while the question is being encoded."""
+        for name in query_names(text):
+            self.known(name, group)
+
     def known(self, name: str, group: str) -> bool:
         """The group's talks mention the name, or a word one letter away from it (notes have
-        typos: "Deutche Telekom")."""
+        typos: "Deutche Telekom"). Remembered: a question asks per group, and names recur."""
+        key = (name, group)
+        found = self._known.get(key)
+        if found is None:
+            if len(self._known) >= KNOWN_MEMO:
+                self._known.clear()
+            found = self._known[key] = self._lookup(name, group)
+        return found
+
+    def _lookup(self, name: str, group: str) -> bool:
         vocab, meta = self._vocabulary(group)
         whole = terms(name)
         parts = terms(name.replace("-", " "))

@@ -7,6 +7,8 @@ ranking of talks), `relevance.py` (the floor), `filters.py` and `highlight.py`."
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,28 @@ from .store import StoredIndex, load_index
 from .understanding import understand, without_switch
 from .vocabulary import Vocabulary
 
-__all__ = ["FusionParams", "Ranked", "Retriever", "load_retriever", "retriever_for"]
+__all__ = ["FusionParams", "Lexical", "Ranked", "Retriever", "load_retriever", "retriever_for"]
+
+
+@dataclass(frozen=True)
+class Lexical:
+    """A group's share of a question that needs no vector (`Retriever.lexical`)."""
+
+    allowed_talks: np.ndarray             # talks of the group within the filters
+    allowed_chunks: np.ndarray | None     # their chunk rows (None: every row)
+    scale_talks: np.ndarray               # talks the header bonus is scaled among
+    scale: np.ndarray | None              # chunk rows the scores are scaled among (None: allowed)
+    bm25: np.ndarray                      # BM25 score of every chunk row (0 outside the group)
+    bm25_rows: np.ndarray                 # the best BM25 rows among the allowed ones
+    best_bm25: float
+    bm25_scale: float
+    known_share: float                    # share of the question's terms the group's BM25 knows
+
+
+@functools.cache
+def _helper() -> ThreadPoolExecutor:
+    """Threads for the lexical half of questions (one each, a few questions at a time)."""
+    return ThreadPoolExecutor(4, thread_name_prefix="search-lexical")
 
 
 class Retriever:
@@ -58,7 +81,7 @@ class Retriever:
         self.vocabulary = Vocabulary.from_dict(cols.vocabulary)
         self._title_pos = {w: i for i, w in enumerate(cols.title_words)}
         self._titled_cache: dict[str, np.ndarray] = {}
-        self._bm25_memo: dict[tuple[str, str], np.ndarray] = {}
+        self._bm25_memo: tuple[str, dict[str, np.ndarray]] = ("", {})
         self.relevance = Relevance(self.params, self._group, self._bm25_of, stored.dense,
                                    self.chunk_talk, self._bm25_scores,
                                    cols.languages_of_talks, cols.names)
@@ -166,11 +189,14 @@ class Retriever:
 
     def _bm25_scores(self, text: str, group: str) -> np.ndarray:
         """BM25 scores for every chunk row, each group on its own statistics; rows outside
-        the group score 0. The last question's are kept: the relevance floor asks again."""
-        key = (text, group)
-        if key not in self._bm25_memo:
-            self._bm25_memo = {key: self._bm25_all(text, group)}
-        return self._bm25_memo[key]
+        the group score 0. The last question's are kept (by group): the relevance floor asks
+        again."""
+        memo = self._bm25_memo
+        if memo[0] != text:
+            memo = self._bm25_memo = (text, {})
+        if group not in memo[1]:
+            memo[1][group] = self._bm25_all(text, group)
+        return memo[1][group]
 
     def _bm25_all(self, text: str, group: str) -> np.ndarray:
         out = np.zeros(len(self.chunk_talk), dtype=np.float32)
@@ -200,25 +226,53 @@ class Retriever:
         return rows[keep], values[keep]
 
     # -- ranking -----------------------------------------------------------------------------
-    def rank(self, text: str, filters: Filters, mode: str = "hybrid",
-             qvec: np.ndarray | None = None, group: str = "notes",
-             implied: np.ndarray | None = None) -> tuple[list[Ranked], float, float]:
-        """Candidate talks of a group ("notes", "catalog" or "" for all), best first, plus the
-        best dense and BM25 scores seen. Each group is scored on its own scale."""
+    def lexical(self, text: str, filters: Filters, group: str = "notes",
+                implied: np.ndarray | None = None) -> Lexical:
+        """What `rank` needs that the question's vector does not change: the group's allowed
+        rows, its BM25 candidates and the scales. `_answers` works it out while the encoder
+        runs."""
         allowed_talks = self._allowed_talks(filters, group, implied)
-        allowed_chunks = allowed_mask = None
+        allowed_mask = allowed_chunks = None
         if not allowed_talks.all():
             allowed_mask = allowed_talks[self.chunk_talk]
             allowed_chunks = np.flatnonzero(allowed_mask)
-            if len(allowed_chunks) == 0:
-                return [], 0.0, 0.0
-        uses_dense, uses_bm25 = mode in ("hybrid", "dense"), mode in ("hybrid", "bm25")
-        best_dense = best_bm25 = ref = best_dense_scale = bm25_scale = 0.0
-        d_rows = b_rows = np.zeros(0, dtype=np.int64)
         # Filters read from the question's words narrow the candidates without changing how
         # the rest score: each group is scaled by its best candidates before that reading (an
         # explicit filter is the asker's own scope, and scales within it).
         scale = self._group_chunks(group, filters) if implied is not None else None
+        all_bm25 = self._bm25_scores(text, group)
+        b_rows, b_scores = self._top_bm25(all_bm25, allowed_mask)
+        best_bm25 = float(b_scores[0]) if len(b_scores) else 0.0
+        bm25_scale = float(all_bm25[scale].max()) if scale is not None and len(scale) \
+            else best_bm25
+        return Lexical(allowed_talks, allowed_chunks,
+                       allowed_talks if scale is None else self._allowed_talks(filters, group),
+                       scale, all_bm25, b_rows, best_bm25, bm25_scale,
+                       known_share(self._bm25_of(group), text))
+
+    def rank(self, text: str, filters: Filters, mode: str = "hybrid",
+             qvec: np.ndarray | None = None, group: str = "notes",
+             implied: np.ndarray | None = None, lexical: Lexical | None = None
+             ) -> tuple[list[Ranked], float, float]:
+        """Candidate talks of a group ("notes", "catalog" or "" for all), best first, plus the
+        best dense and BM25 scores seen. Each group is scored on its own scale. `lexical`:
+        the question's `lexical(text, filters, group, implied)`, when worked out already."""
+        return self._rank(text, filters, mode, qvec, group, implied, lexical)[:3]
+
+    def _rank(self, text: str, filters: Filters, mode: str = "hybrid",
+              qvec: np.ndarray | None = None, group: str = "notes",
+              implied: np.ndarray | None = None, lexical: Lexical | None = None,
+              cut: bool = False) -> tuple[list[Ranked], float, float, np.ndarray]:
+        """`rank`, plus the candidate chunk rows; with `cut`, only the talks `_cut` keeps."""
+        lex = lexical or self.lexical(text, filters, group, implied)
+        allowed_chunks = lex.allowed_chunks
+        no_rows = np.zeros(0, dtype=np.int64)
+        if allowed_chunks is not None and len(allowed_chunks) == 0:
+            return [], 0.0, 0.0, no_rows
+        uses_dense, uses_bm25 = mode in ("hybrid", "dense"), mode in ("hybrid", "bm25")
+        best_dense = best_bm25 = ref = best_dense_scale = 0.0
+        d_rows = b_rows = np.zeros(0, dtype=np.int64)
+        scale = lex.scale
         if uses_dense:
             if qvec is None:
                 qvec = self.encoder.embed_query(text)
@@ -229,30 +283,25 @@ class Retriever:
                 ref = float(top[-1]) if len(top) > 1 else float(top[0]) - 1.0
                 best_dense_scale = max(float(top[0]), best_dense)
         if uses_bm25:
-            all_bm25 = self._bm25_scores(text, group)
-            b_rows, b_scores = self._top_bm25(all_bm25, allowed_mask)
-            best_bm25 = float(b_scores[0]) if len(b_scores) else 0.0
-            bm25_scale = float(all_bm25[scale].max()) if scale is not None and len(scale) \
-                else best_bm25
+            b_rows, best_bm25 = lex.bm25_rows, lex.best_bm25
         rows = np.union1d(d_rows, b_rows).astype(np.int64)
         if len(rows) == 0:
-            return [], best_dense, best_bm25
+            return [], best_dense, best_bm25, rows
         zeros = np.zeros(len(rows), dtype=np.float32)
         dense_n = rescale(self.stored.dense.scores(qvec, rows), best_dense_scale, ref) \
             if uses_dense and len(d_rows) and qvec is not None else zeros
-        bm25_n = all_bm25[rows] / bm25_scale if uses_bm25 and best_bm25 > 0 else zeros
-        a = {"dense": 0.0, "bm25": 1.0}.get(
-            mode, self.params.bm25_weight * known_share(self._bm25_of(group), text))
+        bm25_n = lex.bm25[rows] / lex.bm25_scale if uses_bm25 and best_bm25 > 0 else zeros
+        a = {"dense": 0.0, "bm25": 1.0}.get(mode, self.params.bm25_weight * lex.known_share)
         # The header bonus rewards a question that names a talk; the notes' own text has no
         # talk to name (its header is the note's title, which every question about the event
         # would match).
-        scale_talks = allowed_talks if scale is None else self._allowed_talks(filters, group)
-        bonus = title_bonus(self.stored.talk_dense, qvec, scale_talks,
+        bonus = title_bonus(self.stored.talk_dense, qvec, lex.scale_talks,
                             np.unique(self.chunk_talk[rows]), self.params) \
             if mode == "hybrid" and group != TEXTS else None
         ranked = rank_talks(rows, a * bm25_n + (1 - a) * dense_n, self.chunk_talk, bonus,
-                            self._weights)
-        return ranked, best_dense, best_bm25
+                            self._weights, self.params.relative_floor if cut else 0.0,
+                            self._is_talk)
+        return ranked, best_dense, best_bm25, rows
 
     def list_talks(self, filters: Filters, implied: np.ndarray | None = None) -> list[Ranked]:
         """Filters without words: every matching talk, in corpus order."""
@@ -308,21 +357,38 @@ class Retriever:
         return first + [r for r in listed if r.talk not in seen]
 
     def _answers(self, text: str, filters: Filters, implied: np.ndarray | None) -> list[Ranked]:
-        """Relevant talks of every group the answers may cite, best first."""
-        qvec = self.encoder.embed_query(text)
+        """Relevant talks of every group the answers may cite, best first. The lexical half of
+        the work runs in a thread while this one encodes the question: the encoder releases
+        the GIL, and on the real index that half was a third of a search beyond the encode."""
         groups = [NOTES]
         if self.stored.text_chunks:
             groups.append(TEXTS)
         if self.cites_catalog:
             groups.append(CATALOG)
+        pending = _helper().submit(self._lexical_all, text, filters, groups, implied)
+        try:
+            qvec = self.encoder.embed_query(text)
+        finally:
+            lexical = pending.result()
         ranked = []
         for group in groups:
-            found, best_dense, best_bm25 = self.rank(text, filters, qvec=qvec, group=group,
-                                                     implied=implied)
-            if found and self.is_relevant(text, best_dense, best_bm25, group, qvec, found):
-                ranked += self._cut(found)
+            found, best_dense, best_bm25, rows = self._rank(
+                text, filters, qvec=qvec, group=group, implied=implied,
+                lexical=lexical[group], cut=True)
+            if found and self.relevance.is_relevant(text, best_dense, best_bm25, group, qvec,
+                                                    found, rows):
+                ranked += found
         # Catalog talks (already down-weighted) slot in where they score higher.
         return self._cut(sorted(ranked, key=lambda r: -r.score))
+
+    def _lexical_all(self, text: str, filters: Filters, groups: list[str],
+                     implied: np.ndarray | None) -> dict[str, Lexical]:
+        """Each group's `lexical`, and the names the relevance floor will look up."""
+        with one_blas_thread():
+            out = {g: self.lexical(text, filters, g, implied) for g in groups}
+        for group in groups:
+            self.relevance.prepare(text, group)
+        return out
 
     def _cut(self, ranked: list[Ranked]) -> list[Ranked]:
         """Talks far below the best one are weak matches, not answers. The best talk sets the

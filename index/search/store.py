@@ -172,6 +172,14 @@ def _chunk_from_record(rec: dict[str, Any]) -> Chunk:
     return Chunk(rec["id"], rec["talk_id"], rec["header"], rec["text"])
 
 
+def _unwrapped(bm25: Any) -> Any:
+    """A memory-mapped BM25 with plain ndarray views of its maps: numpy's memmap wrapper costs
+    microseconds at every indexing, and a question indexes them dozens of times."""
+    bm25.scores = {k: np.asarray(v) if isinstance(v, np.memmap) else v
+                   for k, v in bm25.scores.items()}
+    return bm25
+
+
 def load_index(path: Path) -> StoredIndex:
     """Open a complete index directory; clear errors for missing, corrupt or newer indexes."""
     import bm25s
@@ -186,7 +194,7 @@ def load_index(path: Path) -> StoredIndex:
         dense = DenseIndex.load(path / "vectors.npy", path / "dense.faiss", required=True)
         talk_dense = DenseIndex.load(path / "talk_vectors.npy", path / "talk_dense.faiss")
         bm25, bm25_catalog, bm25_texts = (
-            bm25s.BM25.load(str(path / name), show_progress=False, mmap=True)
+            _unwrapped(bm25s.BM25.load(str(path / name), show_progress=False, mmap=True))
             if (path / name).is_dir() or name == "bm25" else None
             for name in ("bm25", "bm25-catalog", "bm25-texts"))
         notes_chunks = int(manifest.get("counts", {}).get("notes_chunks", len(chunks)))

@@ -9,9 +9,10 @@ from functools import lru_cache
 import Stemmer
 
 WORD_RE = re.compile(r"[\w][\w'’.+-]*[\w+]|\w", re.UNICODE)
-# Splits after . ! ? … (and a closing quote or bracket, which stays with its sentence) before a
-# capital or digit (or an opening quote or bracket and one).
-SENTENCE_RE = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”»)]))\s+(?=[\"“«(]?[A-ZÀ-ÞÆØÅ0-9])")
+# A sentence ends at . ! ? … (and a closing quote or bracket, which stays with its sentence)
+# followed by white space and a capital or digit (or an opening quote or bracket and one): the
+# white space is where `sentences` splits.
+SENTENCE_END_RE = re.compile(r"[.!?…][\"”»)]?(\s+)(?=[\"“«(]?[A-ZÀ-ÞÆØÅ0-9])")
 
 # Function words of the three corpus languages: they carry no topic.
 STOPWORDS = frozenset("""
@@ -53,14 +54,13 @@ def terms(text: str) -> list[str]:
 def _terms(text: str) -> tuple[str, ...]:
     """terms(), remembered: a search reads its question's terms for every group's BM25, the
     known-word share and the highlights (about ten times)."""
-    out = []
-    stem = _stemmer().stemWord
+    kept = []
     for w in words(fold(text)):
         w = w.strip("'’.-+") or w
         if w in STOPWORDS or len(w) < 2 and not w.isdigit():
             continue
-        out.append(stem(w))
-    return tuple(out)
+        kept.append(w)
+    return tuple(_stemmer().stemWords(kept))
 
 
 def estimate_tokens(text: str) -> int:
@@ -75,11 +75,12 @@ def sentences(text: str) -> list[str]:
     """Sentences of plain text; each line of a list is its own sentence."""
     out: list[str] = []
     for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        out.extend(s.strip() for s in SENTENCE_RE.split(line) if s.strip())
-    return out
+        start = 0
+        for end in SENTENCE_END_RE.finditer(line):
+            out.append(line[start:end.start(1)].strip())
+            start = end.end(1)
+        out.append(line[start:].strip())
+    return [s for s in out if s]
 
 
 GENERIC_NAMES = frozenset("""kubernetes k8s kubecon cloudnativecon cncf cloud native kubectl

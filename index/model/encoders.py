@@ -257,10 +257,19 @@ class OnnxEncoder:
     def embed_query(self, text: str) -> np.ndarray:
         """One question, on a session of its own with QUERY_THREADS threads (the bot opens only
         that one; a process that also embeds documents opens both, about 70 MB more)."""
+        return self.prepared_query(text)()
+
+    def prepared_query(self, text: str) -> Callable[[], np.ndarray]:
+        """`embed_query` in two steps: the question tokenized now, and a function that runs
+        the model on it, releasing the GIL while it runs (a caller can start other work in
+        a thread between the two, and that work will not wait for the tokenizer)."""
         session = self._load(QUERY_THREADS)
         if self._fallback:
-            return self._fallback.embed_query(text)
-        return self._run(session, [self._tokenizer.encode(self._prompts[0] + text)])[0]
+            fallback = self._fallback
+            return lambda: fallback.embed_query(text)
+        ids, mask = padded([self._tokenizer.encode(self._prompts[0] + text)], self._pad_id)
+        return lambda: np.asarray(
+            session.run(None, {"input_ids": ids, "attention_mask": mask})[0], np.float32)[0]
 
 
 def padded(token_ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:

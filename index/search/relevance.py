@@ -121,6 +121,11 @@ class Relevance:
             return self._absolute(text, best_dense, best_bm25, group)
         return self.decide(evidence, text, best_bm25, group)
 
+    def hopeless(self, group: str, best_bm25: float) -> bool:
+        """Whether the group's candidates cannot answer, whatever their vectors: catalog
+        talks need a rare word in common with the question (`_catalog`)."""
+        return group == "catalog" and best_bm25 < self.params.catalog_bm25
+
     def decide(self, evidence: Evidence, text: str, best_bm25: float, group: str = "notes") -> bool:
         """The relative floor: enough margin for the lexical support; strong when the margin
         reaches `strong_margin` or BM25 `strong_bm25`."""

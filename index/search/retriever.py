@@ -10,7 +10,7 @@ import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -48,9 +48,18 @@ class Lexical:
     known_share: float                    # share of the question's terms the group's BM25 knows
 
 
+class Reading(NamedTuple):
+    """A question read before its vector (`Retriever._read`)."""
+
+    understood: Understood
+    words: str                            # the words left to search for
+    implied: np.ndarray | None            # talks the words' filters allow (None: any)
+    lexical: dict[str, Lexical]           # by group, for a question to answer
+
+
 @functools.cache
 def _helper() -> ThreadPoolExecutor:
-    """Threads for the lexical half of questions (one each, a few questions at a time)."""
+    """Threads that read questions while they are encoded (one each, a few at a time)."""
     return ThreadPoolExecutor(4, thread_name_prefix="search-lexical")
 
 
@@ -321,74 +330,104 @@ class Retriever:
     def _search(self, query: str, k: int, offset: int) -> Answer:
         asked, literal = without_switch(query)
         text, filters = parse_query(asked)
-        understood, words = Understood(), text
-        if text and not literal:
-            understood, words = understand(text, self.vocabulary, filters)
-        implied = self.implied_mask(understood)
+        (understood, words, implied, lexical), qvec = self._read_while_encoding(
+            text, filters, literal)
         overview = None
         if understood.overview or not text:
             ranked = self.list_talks(filters, implied)
             if understood.overview:
-                ranked = self._overview_order(text, filters, implied, ranked)
+                ranked = self._overview_order(text, filters, implied, ranked, qvec)
             if understood.overview and offset == 0:
                 overview = overview_of_rows(
                     np.array([r.talk for r in ranked], dtype=np.int64),
                     self._has_notes & self._is_talk, ~self._has_notes & self._is_talk,
                     self.columns.facets, self._overview_title)
         else:
-            ranked = self._boosted(self._answers(words, filters, implied), understood.boost)
+            if qvec is None or words != text:
+                qvec = self.encoder.embed_query(words)
+            ranked = self._boosted(self._answers(words, filters, implied, qvec, lexical),
+                                   understood.boost)
         page = ranked[offset:offset + k]
         results = tuple(self._result(offset + i + 1, r, words) for i, r in enumerate(page))
         return Answer(query=query, text=text, filters=filters, results=results, info=self.info,
                       offset=offset, total=len(ranked), has_more=offset + k < len(ranked),
                       understood=understood, overview=overview)
 
+    def _read_while_encoding(self, text: str, filters: Filters, literal: bool
+                             ) -> tuple[Reading, np.ndarray | None]:
+        """The question read (`_read`) in a thread while this one encodes its text, with an
+        encoder that can be started apart from tokenizing (`prepared_query`, onnx-int8: it
+        releases the GIL while it runs); on the real index the reading was a third of a
+        search beyond the encode. The vector is of `text` (None: not encoded, the caller
+        encodes `words`; a question whose words the reading changes is encoded again)."""
+        prepare = getattr(self.encoder, "prepared_query", None)
+        if not text or prepare is None:      # nothing to encode, or no way to overlap
+            return self._read(text, filters, literal), None
+        run = prepare(text)          # tokenized first: the reading would hold the GIL
+        pending = _helper().submit(self._read, text, filters, literal)
+        try:
+            qvec = run()
+        finally:
+            reading = pending.result()
+        return reading, qvec
+
+    def _read(self, text: str, filters: Filters, literal: bool) -> Reading:
+        """What a question asks, before its vector: its understood filters and words, the
+        talks they imply and, for a question to answer, each group's `lexical` (the names the
+        relevance floor will look up are looked up too)."""
+        understood, words = Understood(), text
+        if text and not literal:
+            understood, words = understand(text, self.vocabulary, filters)
+        implied = self.implied_mask(understood)
+        lexical: dict[str, Lexical] = {}
+        if text and not understood.overview:
+            for group in self._answer_groups():
+                lexical[group] = self.lexical(words, filters, group, implied)
+                self.relevance.prepare(words, group)
+        return Reading(understood, words, implied, lexical)
+
     def _overview_title(self, row: int) -> str:
         talk = self.talks[row]
         return talk.title.strip() or talk.official_title.strip()
 
     def _overview_order(self, text: str, filters: Filters, implied: np.ndarray | None,
-                        listed: list[Ranked]) -> list[Ranked]:
+                        listed: list[Ranked], qvec: np.ndarray | None = None) -> list[Ranked]:
         """An overview's talks: the notes' talks closest to the question first, then the rest
         in corpus order (notes before the catalog)."""
-        found, _, _ = self.rank(text, filters, group=NOTES, implied=implied)
+        found, _, _ = self.rank(text, filters, group=NOTES, implied=implied, qvec=qvec)
         first = [r for r in found if self._is_talk[r.talk]]
         seen = {r.talk for r in first}
         return first + [r for r in listed if r.talk not in seen]
 
-    def _answers(self, text: str, filters: Filters, implied: np.ndarray | None) -> list[Ranked]:
-        """Relevant talks of every group the answers may cite, best first. The lexical half of
-        the work runs in a thread while this one encodes the question: the encoder releases
-        the GIL, and on the real index that half was a third of a search beyond the encode."""
+    def _answer_groups(self) -> list[str]:
+        """The groups an answer draws on: the notes' talks, their own text, the catalog."""
         groups = [NOTES]
         if self.stored.text_chunks:
             groups.append(TEXTS)
         if self.cites_catalog:
             groups.append(CATALOG)
-        pending = _helper().submit(self._lexical_all, text, filters, groups, implied)
-        try:
+        return groups
+
+    def _answers(self, text: str, filters: Filters, implied: np.ndarray | None,
+                 qvec: np.ndarray | None = None,
+                 lexical: dict[str, Lexical] | None = None) -> list[Ranked]:
+        """Relevant talks of every group the answers may cite, best first (`qvec`: the
+        question's vector, `lexical`: its groups' `lexical`, when known)."""
+        if qvec is None:
             qvec = self.encoder.embed_query(text)
-        finally:
-            lexical = pending.result()
+        lexical = lexical or {}
         ranked = []
-        for group in groups:
+        for group in self._answer_groups():
+            lex = lexical.get(group) or self.lexical(text, filters, group, implied)
+            if self.relevance.hopeless(group, lex.best_bm25):
+                continue
             found, best_dense, best_bm25, rows = self._rank(
-                text, filters, qvec=qvec, group=group, implied=implied,
-                lexical=lexical[group], cut=True)
+                text, filters, qvec=qvec, group=group, implied=implied, lexical=lex, cut=True)
             if found and self.relevance.is_relevant(text, best_dense, best_bm25, group, qvec,
                                                     found, rows):
                 ranked += found
         # Catalog talks (already down-weighted) slot in where they score higher.
         return self._cut(sorted(ranked, key=lambda r: -r.score))
-
-    def _lexical_all(self, text: str, filters: Filters, groups: list[str],
-                     implied: np.ndarray | None) -> dict[str, Lexical]:
-        """Each group's `lexical`, and the names the relevance floor will look up."""
-        with one_blas_thread():
-            out = {g: self.lexical(text, filters, g, implied) for g in groups}
-        for group in groups:
-            self.relevance.prepare(text, group)
-        return out
 
     def _cut(self, ranked: list[Ranked]) -> list[Ranked]:
         """Talks far below the best one are weak matches, not answers. The best talk sets the

@@ -10,13 +10,15 @@ follows txtai's FAISS wrapper: build, search, save, load."""
 from __future__ import annotations
 
 import functools
+from concurrent.futures import Executor, Future
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 
 from .npyrows import NpyRows
 
+Rows = Union[np.ndarray, range]   # row ids, sorted, or a range of rows (a group's)
 EXACT_LIMIT = 20_000          # up to this many rows the FAISS index is exact (flat)
 SCAN_LIMIT = 20_000           # a filter allowing at most this many rows scans them directly
 FILTER_FETCH = 20             # with a filter, take this many times k candidates from FAISS
@@ -65,7 +67,7 @@ def one_blas_thread() -> Any:
     return _blas().limit(limits=1)
 
 
-def search_faiss(index: Any, qvec: np.ndarray, k: int, among: np.ndarray | None = None
+def search_faiss(index: Any, qvec: np.ndarray, k: int, among: Rows | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
     """(scores, ids) of one query's k nearest in a FAISS index; only the rows `among` (of an
     IVF index, probing every list) when given. One query is best searched on one thread:
@@ -77,7 +79,7 @@ def search_faiss(index: Any, qvec: np.ndarray, k: int, among: np.ndarray | None 
     params = None
     if among is not None:
         bits = np.zeros(index.ntotal, dtype=bool)
-        bits[among] = True
+        bits[slice(among.start, among.stop) if isinstance(among, range) else among] = True
         params = faiss.SearchParametersIVF(
             sel=faiss.IDSelectorBitmap(np.packbits(bits, bitorder="little")),
             nprobe=index.nlist)
@@ -95,13 +97,21 @@ class DenseIndex:
         # The last query's cosines with every row, when the vectors are in memory: a question
         # asks for several groups' candidates and re-scores them, and one pass over the rows
         # costs less than each of those (and keeps the encoder's caches warm).
-        self._memo: tuple[bytes, np.ndarray] | None = None
+        self._memo: tuple[bytes, np.ndarray | Future[np.ndarray]] | None = None
+        # The searches `start`ed for the last query: by (k, allowed range), their results.
+        self._started: tuple[bytes, dict[tuple[int, tuple[int, int] | None],
+                                         Future[tuple[np.ndarray, np.ndarray]]]] | None = None
 
     @classmethod
     def build(cls, vectors: np.ndarray, scan_limit: int = 0) -> DenseIndex:
         """An index over `vectors`; up to `scan_limit` rows, no FAISS index (a numpy scan)."""
         vectors = np.asarray(vectors, dtype=np.float32)
         return cls(vectors, build_faiss(vectors) if len(vectors) > scan_limit else None)
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the vectors are in memory (scanned, not read by row)."""
+        return isinstance(self.vectors, np.ndarray)
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])
@@ -117,23 +127,66 @@ class DenseIndex:
     def _every(self, qvec: np.ndarray) -> np.ndarray | None:
         """The query's cosines with every row, remembered for the last query (None when the
         vectors are read by row: too many to scan)."""
-        if not isinstance(self.vectors, np.ndarray):
+        if not self.in_memory:
             return None
         key = np.asarray(qvec, dtype=np.float32).tobytes()
         memo = self._memo
         if memo is None or memo[0] != key:
-            memo = self._memo = (key, np.asarray(self.vectors @ qvec, dtype=np.float32))
-        return memo[1]
+            memo = self._memo = (key, self._cosines(qvec))
+        found = memo[1]
+        return found.result() if isinstance(found, Future) else found
 
-    def search(self, qvec: np.ndarray, k: int, allowed: np.ndarray | None = None
+    def _cosines(self, qvec: np.ndarray) -> np.ndarray:
+        return np.asarray(self.vectors @ qvec, dtype=np.float32)
+
+    def start(self, qvec: np.ndarray, pool: Executor, k: int = 0,
+              allowed: range | None = None) -> None:
+        """Start in `pool` what a question will ask of these vectors: its cosines with every
+        row when they are in memory, else (a FAISS index) `search(qvec, k, allowed)`. numpy
+        and FAISS let go of the GIL: a question's chunks and talk headers are searched at
+        once, while the question's words are read."""
+        key = np.asarray(qvec, dtype=np.float32).tobytes()
+        if self.in_memory:
+            memo = self._memo
+            if memo is None or memo[0] != key:
+                self._memo = (key, pool.submit(self._cosines, qvec))
+            return
+        if k <= 0:
+            return
+        if isinstance(allowed, range) and allowed.start <= 0 and allowed.stop >= len(self):
+            allowed = None
+        started = self._started
+        if started is None or started[0] != key:
+            started = self._started = (key, {})
+        span = None if allowed is None else (allowed.start, allowed.stop)
+        if (k, span) not in started[1]:
+            started[1][(k, span)] = pool.submit(self._search, qvec, k, allowed)
+
+    def search(self, qvec: np.ndarray, k: int, allowed: Rows | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """(row ids, cosines) of the k nearest rows, best first; only rows in `allowed` (sorted
-        row ids) when given. Vectors held in memory (an exact index) are scanned with numpy,
-        once per query (`scores`). With a quantised index, a narrow filter scans its rows'
-        codes, then the best 2k are re-scored; otherwise FAISS is asked for more candidates
-        (FILTER_FETCH times k with a filter, twice that when quantised) and the quantised ones
-        are re-scored exactly."""
-        if self.exact and isinstance(self.vectors, np.ndarray):
+        row ids, or a range of rows) when given. Vectors held in memory (an exact index) are
+        scanned with numpy, once per query (`scores`). With a quantised index, a narrow filter
+        scans its rows' codes, then the best 2k are re-scored; otherwise FAISS is asked for
+        more candidates (FILTER_FETCH times k with a filter, twice that when quantised) and the
+        quantised ones are re-scored exactly. A search `start`ed is waited for."""
+        if isinstance(allowed, range) and allowed.start <= 0 and allowed.stop >= len(self):
+            allowed = None
+        started = self._started
+        if started is not None and (allowed is None or isinstance(allowed, range)):
+            span = None if allowed is None else (allowed.start, allowed.stop)
+            found = started[1].get((k, span))
+            if found is not None and started[0] == np.asarray(qvec, dtype=np.float32).tobytes():
+                return found.result()
+        return self._search(qvec, k, allowed)
+
+    def _search(self, qvec: np.ndarray, k: int, allowed: Rows | None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        if self.exact and self.in_memory:
+            if isinstance(allowed, range):      # a slice of the cosines, not a gather
+                every = self.scores(qvec)
+                return top_rows(np.arange(allowed.start, allowed.stop, dtype=np.int64),
+                                every[allowed.start:allowed.stop], k)
             rows = allowed if allowed is not None else np.arange(len(self), dtype=np.int64)
             return top_rows(rows, self.scores(qvec, rows), k)
         total = self.index.ntotal
@@ -150,7 +203,9 @@ class DenseIndex:
                 fetch = min(total, 2 * fetch)
             scores, ids = search_faiss(self.index, qvec, fetch)
         keep = ids >= 0
-        if allowed is not None:           # sorted: a binary search per candidate
+        if isinstance(allowed, range):
+            keep &= (ids >= allowed.start) & (ids < allowed.stop)
+        elif allowed is not None:         # sorted: a binary search per candidate
             at = np.searchsorted(allowed, ids).clip(max=len(allowed) - 1)
             keep &= allowed[at] == ids
         ids, scores = ids[keep], scores[keep]
@@ -186,6 +241,11 @@ class DenseIndex:
         vectors: Any = np.load(vectors_path) if index is None or _is_flat(index) \
             else NpyRows(vectors_path)
         return cls(vectors, index)
+
+
+def take(values: np.ndarray, rows: Rows) -> np.ndarray:
+    """values[rows], a slice for a range of rows."""
+    return values[rows.start:rows.stop] if isinstance(rows, range) else values[rows]
 
 
 def top_rows(rows: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

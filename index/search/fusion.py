@@ -123,6 +123,14 @@ def title_bonus(talks: DenseIndex, qvec: np.ndarray | None, allowed_talks: np.nd
     return params.title_weight * rescale(sims, best, ref)
 
 
+def header_fetch(n_talks: int, n_allowed: int, params: FusionParams) -> int:
+    """How many nearest talk headers `title_bonus` asks a talk index for, when `n_allowed`
+    of `n_talks` talks are allowed (at least one): enough that the reference rank's is
+    among them (the allowed ones are a sample of the whole)."""
+    kth = min(params.title_ref_rank, n_allowed - 1)
+    return min(n_talks, 2 * (kth + 1) * max(1, n_talks // n_allowed))
+
+
 def _title_bonus_indexed(talks: DenseIndex, qvec: np.ndarray, allowed_talks: np.ndarray,
                          wanted: Iterable[int], params: FusionParams) -> Any:
     """Many talks (a talk index exists beyond EXACT_LIMIT): the best and the reference header
@@ -132,10 +140,10 @@ def _title_bonus_indexed(talks: DenseIndex, qvec: np.ndarray, allowed_talks: np.
     if not n_allowed:
         return None
     kth = min(params.title_ref_rank, n_allowed - 1)
-    k = 2 * (kth + 1) * max(1, len(talks) // n_allowed)
+    k = header_fetch(len(talks), n_allowed, params)
     ids = np.zeros(0, dtype=np.int64)
     if k <= TALK_INDEX_FETCH_LIMIT:
-        ids, _ = talks.search(qvec, min(len(talks), k))
+        ids, _ = talks.search(qvec, k)
         ids = np.sort(ids[ids >= 0])
         ids = ids[allowed_talks[ids]]
     if k > TALK_INDEX_FETCH_LIMIT or len(ids) <= kth:

@@ -121,10 +121,13 @@ class Relevance:
             return self._absolute(text, best_dense, best_bm25, group)
         return self.decide(evidence, text, best_bm25, group)
 
-    def hopeless(self, group: str, best_bm25: float) -> bool:
-        """Whether the group's candidates cannot answer, whatever their vectors: catalog
-        talks need a rare word in common with the question (`_catalog`)."""
-        return group == "catalog" and best_bm25 < self.params.catalog_bm25
+    def hopeless(self, group: str, best_bm25: float, best_dense: float | None = None) -> bool:
+        """Whether the group's best scores (the dense one when known) already refuse it:
+        catalog talks need a rare word in common with the question and a close embedding
+        (`_catalog`)."""
+        p = self.params
+        return group == "catalog" and (best_bm25 < p.catalog_bm25 or (
+            best_dense is not None and best_dense < p.catalog_floor_dense))
 
     def decide(self, evidence: Evidence, text: str, best_bm25: float, group: str = "notes") -> bool:
         """The relative floor: enough margin for the lexical support; strong when the margin

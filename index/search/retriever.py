@@ -19,10 +19,11 @@ from ..model.encoders import Encoder, encoder_for, make_encoder
 from ..models import Answer, Filters, IndexInfo, Passage, Result, Understood
 from ..settings import IndexSettings
 from .bm25 import bm25_scores, idf, known_share
-from .dense import one_blas_thread
+from .dense import Rows, one_blas_thread, take
 from .filters import FilterMask, parse_query
 from .groups import CATALOG, NOTES, TEXTS
-from .fusion import FusionParams, Ranked, rank_talks, rescale, talk_weights, title_bonus
+from .fusion import (FusionParams, Ranked, header_fetch, rank_talks, rescale, talk_weights,
+                     title_bonus)
 from .highlight import best_sentence
 from .overview import overview_of_rows
 from .relevance import Relevance
@@ -38,7 +39,7 @@ class Lexical:
     """A group's share of a question that needs no vector (`Retriever.lexical`)."""
 
     allowed_talks: np.ndarray             # talks of the group within the filters
-    allowed_chunks: np.ndarray | None     # their chunk rows (None: every row)
+    allowed_chunks: Rows | None           # their chunk rows (None: every row)
     scale_talks: np.ndarray               # talks the header bonus is scaled among
     scale: np.ndarray | None              # chunk rows the scores are scaled among (None: allowed)
     bm25: np.ndarray                      # BM25 score of every chunk row (0 outside the group)
@@ -176,15 +177,21 @@ class Retriever:
         out = [Ranked(r.talk, r.score * factor, r.chunks) if match[r.talk] else r for r in ranked]
         return sorted(out, key=lambda r: (-r.score, r.talk))
 
-    def dense_candidates(self, qvec: np.ndarray, allowed_chunks: np.ndarray | None
+    def dense_candidates(self, qvec: np.ndarray, allowed_chunks: Rows | None
                          ) -> tuple[np.ndarray, np.ndarray]:
         """(chunk rows, cosines) of the nearest chunks, best first."""
         return self.stored.dense.search(qvec, self.params.depth, allowed_chunks)
 
-    def _group_chunks(self, group: str, filters: Filters) -> np.ndarray | None:
-        """Chunk rows of a group within the explicit filters (None: every row)."""
-        mask = self._allowed_talks(filters, group)
-        return None if mask.all() else np.flatnonzero(mask[self.chunk_talk])
+    def _group_chunks(self, group: str, filters: Filters, implied: np.ndarray | None = None
+                      ) -> Rows | None:
+        """Chunk rows of a group within the explicit filters and the `implied` mask of talks
+        (None: every row); a whole group's rows are a range of rows."""
+        mask = self._allowed_talks(filters, group, implied)
+        if mask.all():
+            return None
+        if group and implied is None and filters.is_empty() and self.catalog_results:
+            return range(*self._group_rows()[group])
+        return np.flatnonzero(mask[self.chunk_talk])
 
     def _bm25_of(self, group: str) -> Any:
         found = {CATALOG: self.stored.bm25_catalog, TEXTS: self.stored.bm25_texts}.get(group)
@@ -241,10 +248,10 @@ class Retriever:
         rows, its BM25 candidates and the scales. `_answers` works it out while the encoder
         runs."""
         allowed_talks = self._allowed_talks(filters, group, implied)
-        allowed_mask = allowed_chunks = None
-        if not allowed_talks.all():
-            allowed_mask = allowed_talks[self.chunk_talk]
-            allowed_chunks = np.flatnonzero(allowed_mask)
+        allowed_chunks = self._group_chunks(group, filters, implied)
+        # A whole group's rows score 0 in its BM25 outside it: no mask needed.
+        allowed_mask = None if allowed_chunks is None or isinstance(allowed_chunks, range) \
+            else allowed_talks[self.chunk_talk]
         # Filters read from the question's words narrow the candidates without changing how
         # the rest score: each group is scaled by its best candidates before that reading (an
         # explicit filter is the asker's own scope, and scales within it).
@@ -252,7 +259,7 @@ class Retriever:
         all_bm25 = self._bm25_scores(text, group)
         b_rows, b_scores = self._top_bm25(all_bm25, allowed_mask)
         best_bm25 = float(b_scores[0]) if len(b_scores) else 0.0
-        bm25_scale = float(all_bm25[scale].max()) if scale is not None and len(scale) \
+        bm25_scale = float(take(all_bm25, scale).max()) if scale is not None and len(scale) \
             else best_bm25
         return Lexical(allowed_talks, allowed_chunks,
                        allowed_talks if scale is None else self._allowed_talks(filters, group),
@@ -271,8 +278,9 @@ class Retriever:
     def _rank(self, text: str, filters: Filters, mode: str = "hybrid",
               qvec: np.ndarray | None = None, group: str = "notes",
               implied: np.ndarray | None = None, lexical: Lexical | None = None,
-              cut: bool = False) -> tuple[list[Ranked], float, float, np.ndarray]:
-        """`rank`, plus the candidate chunk rows; with `cut`, only the talks `_cut` keeps."""
+              answer: bool = False) -> tuple[list[Ranked], float, float, np.ndarray]:
+        """`rank`, plus the candidate chunk rows. To `answer`: only the talks `_cut` keeps,
+        and none when the best scores alone say the group cannot answer."""
         lex = lexical or self.lexical(text, filters, group, implied)
         allowed_chunks = lex.allowed_chunks
         no_rows = np.zeros(0, dtype=np.int64)
@@ -293,6 +301,8 @@ class Retriever:
                 best_dense_scale = max(float(top[0]), best_dense)
         if uses_bm25:
             b_rows, best_bm25 = lex.bm25_rows, lex.best_bm25
+        if answer and self.relevance.hopeless(group, best_bm25, best_dense):
+            return [], best_dense, best_bm25, no_rows
         rows = np.union1d(d_rows, b_rows).astype(np.int64)
         if len(rows) == 0:
             return [], best_dense, best_bm25, rows
@@ -308,7 +318,7 @@ class Retriever:
                             np.unique(self.chunk_talk[rows]), self.params) \
             if mode == "hybrid" and group != TEXTS else None
         ranked = rank_talks(rows, a * bm25_n + (1 - a) * dense_n, self.chunk_talk, bonus,
-                            self._weights, self.params.relative_floor if cut else 0.0,
+                            self._weights, self.params.relative_floor if answer else 0.0,
                             self._is_talk)
         return ranked, best_dense, best_bm25, rows
 
@@ -330,8 +340,7 @@ class Retriever:
     def _search(self, query: str, k: int, offset: int) -> Answer:
         asked, literal = without_switch(query)
         text, filters = parse_query(asked)
-        (understood, words, implied, lexical), qvec = self._read_while_encoding(
-            text, filters, literal)
+        (understood, words, implied, lexical), qvec = self._read(text, filters, literal)
         overview = None
         if understood.overview or not text:
             ranked = self.list_talks(filters, implied)
@@ -343,8 +352,6 @@ class Retriever:
                     self._has_notes & self._is_talk, ~self._has_notes & self._is_talk,
                     self.columns.facets, self._overview_title)
         else:
-            if qvec is None or words != text:
-                qvec = self.encoder.embed_query(words)
             ranked = self._boosted(self._answers(words, filters, implied, qvec, lexical),
                                    understood.boost)
         page = ranked[offset:offset + k]
@@ -353,38 +360,83 @@ class Retriever:
                       offset=offset, total=len(ranked), has_more=offset + k < len(ranked),
                       understood=understood, overview=overview)
 
-    def _read_while_encoding(self, text: str, filters: Filters, literal: bool
-                             ) -> tuple[Reading, np.ndarray | None]:
-        """The question read (`_read`) in a thread while this one encodes its text, with an
-        encoder that can be started apart from tokenizing (`prepared_query`, onnx-int8: it
-        releases the GIL while it runs); on the real index the reading was a third of a
-        search beyond the encode. The vector is of `text` (None: not encoded, the caller
-        encodes `words`; a question whose words the reading changes is encoded again)."""
+    def _read(self, text: str, filters: Filters, literal: bool
+              ) -> tuple[Reading, np.ndarray | None]:
+        """A question read (`_understand`, `_lexical_all`) and encoded, with the parts that
+        wait for nothing of each other run at once (numpy, FAISS and onnxruntime let go of the
+        GIL; on the real index this took a third off a search beyond the encode, at a million
+        chunks half of it):
+        - with an encoder that can be started apart from tokenizing (`prepared_query`,
+          onnx-int8), the question is read in a thread while it is encoded;
+        - else it is encoded after its words are understood, and read while its vector
+          searches the chunks and talk headers (`_start_dense`).
+        The vector is of the words searched for, or of `text` for an overview (None: no
+        text, or not encoded yet)."""
         prepare = getattr(self.encoder, "prepared_query", None)
-        if not text or prepare is None:      # nothing to encode, or no way to overlap
-            return self._read(text, filters, literal), None
-        run = prepare(text)          # tokenized first: the reading would hold the GIL
-        pending = _helper().submit(self._read, text, filters, literal)
-        try:
-            qvec = run()
-        finally:
-            reading = pending.result()
-        return reading, qvec
+        if not text:
+            return Reading(*self._understand(text, filters, literal), {}), None
+        if prepare is not None:
+            run = prepare(text)          # tokenized first: the reading would hold the GIL
+            pending = _helper().submit(self._read_all, text, filters, literal)
+            try:
+                qvec: np.ndarray | None = run()
+            finally:
+                reading = pending.result()
+            if reading.understood.overview:
+                return reading, qvec
+            if reading.words != text:    # the reading changed the words: encode those
+                qvec = self.encoder.embed_query(reading.words)
+            assert qvec is not None
+            self._start_dense(qvec, filters, reading.implied)
+            return reading, qvec
+        understood, words, implied = self._understand(text, filters, literal)
+        if understood.overview:
+            return Reading(understood, words, implied, {}), None
+        qvec = self.encoder.embed_query(words)
+        self._start_dense(qvec, filters, implied)
+        return Reading(understood, words, implied,
+                       self._lexical_all(words, filters, implied)), qvec
 
-    def _read(self, text: str, filters: Filters, literal: bool) -> Reading:
-        """What a question asks, before its vector: its understood filters and words, the
-        talks they imply and, for a question to answer, each group's `lexical` (the names the
-        relevance floor will look up are looked up too)."""
+    def _read_all(self, text: str, filters: Filters, literal: bool) -> Reading:
+        understood, words, implied = self._understand(text, filters, literal)
+        return Reading(understood, words, implied, {} if understood.overview else
+                       self._lexical_all(words, filters, implied))
+
+    def _understand(self, text: str, filters: Filters, literal: bool
+                    ) -> tuple[Understood, str, np.ndarray | None]:
+        """The question's understood filters, its words to search for, and the talks the
+        filters read from its words allow (None: any)."""
         understood, words = Understood(), text
         if text and not literal:
             understood, words = understand(text, self.vocabulary, filters)
-        implied = self.implied_mask(understood)
-        lexical: dict[str, Lexical] = {}
-        if text and not understood.overview:
-            for group in self._answer_groups():
-                lexical[group] = self.lexical(words, filters, group, implied)
-                self.relevance.prepare(words, group)
-        return Reading(understood, words, implied, lexical)
+        return understood, words, self.implied_mask(understood)
+
+    def _lexical_all(self, words: str, filters: Filters, implied: np.ndarray | None
+                     ) -> dict[str, Lexical]:
+        """Each answer group's `lexical`; the names the relevance floor will look up are
+        looked up too."""
+        out = {}
+        for group in self._answer_groups():
+            out[group] = self.lexical(words, filters, group, implied)
+            self.relevance.prepare(words, group)
+        return out
+
+    def _start_dense(self, qvec: np.ndarray, filters: Filters,
+                     implied: np.ndarray | None) -> None:
+        """Start, in threads, the vector searches the notes' ranking will ask for: its chunks
+        (and, with filters read from the words, the group's chunks they are scaled among) and
+        the talk headers of its header bonus."""
+        pool = _helper()
+        dense = self.stored.dense
+        for rows in (self._group_chunks(NOTES, filters, implied),
+                     self._group_chunks(NOTES, filters) if implied is not None else False):
+            # (chunk vectors in memory are scanned by the caller, at once with the headers)
+            if (rows is None or isinstance(rows, range)) and not dense.in_memory:
+                dense.start(qvec, pool, self.params.depth, rows)
+        talks = self.stored.talk_dense
+        n_allowed = int(self._allowed_talks(filters, NOTES).sum())
+        if len(talks) and n_allowed:
+            talks.start(qvec, pool, header_fetch(len(talks), n_allowed, self.params))
 
     def _overview_title(self, row: int) -> str:
         talk = self.talks[row]
@@ -422,7 +474,8 @@ class Retriever:
             if self.relevance.hopeless(group, lex.best_bm25):
                 continue
             found, best_dense, best_bm25, rows = self._rank(
-                text, filters, qvec=qvec, group=group, implied=implied, lexical=lex, cut=True)
+                text, filters, qvec=qvec, group=group, implied=implied, lexical=lex,
+                answer=True)
             if found and self.relevance.is_relevant(text, best_dense, best_bm25, group, qvec,
                                                     found, rows):
                 ranked += found

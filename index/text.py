@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 import Stemmer
 
@@ -28,12 +29,23 @@ ces son sa ses il elle ils on nous vous avec ont été être fait d l qu c s n j
 """.split())
 
 
+class _Marks(dict):  # type: ignore[type-arg]
+    """A str.translate table that drops combining marks, filled in as characters come."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
+
+
 def fold(text: str) -> str:
     """Lowercase and strip accents: 'Société' -> 'societe'."""
     if text.isascii():          # most text: nothing to strip, and 20x faster
         return text.lower()
-    norm = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in norm if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFKD", text.lower()).translate(_MARKS)
 
 
 def words(text: str) -> list[str]:
@@ -54,13 +66,31 @@ def terms(text: str) -> list[str]:
 def _terms(text: str) -> tuple[str, ...]:
     """terms(), remembered: a search reads its question's terms for every group's BM25, the
     known-word share and the highlights (about ten times)."""
-    kept = []
+    known = _WORD_TERMS.get
+    out = []
     for w in words(fold(text)):
-        w = w.strip("'’.-+") or w
-        if w in STOPWORDS or len(w) < 2 and not w.isdigit():
-            continue
-        kept.append(w)
-    return tuple(_stemmer().stemWords(kept))
+        term = known(w, _UNSEEN)
+        if term is _UNSEEN:
+            term = _word_term(w)
+        if term is not None:
+            out.append(term)
+    return tuple(out)
+
+
+_UNSEEN = object()
+_WORD_TERMS: dict[str, Any] = {}     # folded word: its term, None for none (a stop word)
+WORD_TERMS_LIMIT = 200_000           # words remembered (then forgotten at once)
+
+
+def _word_term(word: str) -> str | None:
+    """The term of one folded word (None: a stop word or too short), remembered: a corpus
+    has a vocabulary of some thousands of words, and each is stemmed once."""
+    w = word.strip("'’.-+") or word
+    term = None if w in STOPWORDS or len(w) < 2 and not w.isdigit() else _stemmer().stemWord(w)
+    if len(_WORD_TERMS) >= WORD_TERMS_LIMIT:
+        _WORD_TERMS.clear()
+    _WORD_TERMS[word] = term
+    return term
 
 
 def estimate_tokens(text: str) -> int:

@@ -64,9 +64,14 @@ def top_talks(rows: np.ndarray, scores: np.ndarray, chunk_talk: np.ndarray,
     out)."""
     order = np.argsort(-scores, kind="stable")
     order = order[scores[order] > floor]
-    talks = np.asarray(chunk_talk[np.asarray(rows)[order]], dtype=np.int64)
-    _, first = np.unique(talks, return_index=True)
-    return talks[np.sort(first)][:k].tolist()
+    out: list[int] = []
+    # The first few rows hold the k talks (a question's best chunks are of a few talks).
+    for talk in chunk_talk[np.asarray(rows)[order]].tolist():
+        if talk not in out:
+            out.append(talk)
+            if len(out) == k:
+                break
+    return out
 
 
 def median(values: np.ndarray) -> float:
@@ -109,11 +114,13 @@ class Relevance:
     def is_relevant(self, text: str, best_dense: float, best_bm25: float, group: str = "notes",
                     qvec: np.ndarray | None = None, found: Sequence[Ranked] = (),
                     rows: np.ndarray | None = None) -> bool:
-        """The floor, from the question's vector and its candidate talks in the group (`found`,
-        and `rows`, all their chunk rows, when known) when given, else from the best scores
+        """The floor, from the question's vector and its candidates in the group (the talks
+        `found`, or `rows`, all their chunk rows) when given, else from the best scores
         alone."""
         evidence = None
-        if qvec is not None and found and self.dense is not None and self.params.floor_dense > 0:
+        candidates = len(rows) if rows is not None else len(found)
+        if qvec is not None and candidates and self.dense is not None and \
+                self.params.floor_dense > 0:
             evidence = self.evidence(text, qvec, found, group, rows)
         if group == "catalog":
             return self._catalog(text, best_dense, best_bm25, evidence)
@@ -121,13 +128,16 @@ class Relevance:
             return self._absolute(text, best_dense, best_bm25, group)
         return self.decide(evidence, text, best_bm25, group)
 
-    def hopeless(self, group: str, best_bm25: float, best_dense: float | None = None) -> bool:
-        """Whether the group's best scores (the dense one when known) already refuse it:
-        catalog talks need a rare word in common with the question and a close embedding
-        (`_catalog`)."""
+    def hopeless(self, group: str, best_bm25: float, best_dense: float | None = None,
+                 text: str = "") -> bool:
+        """Whether the group's best scores (the dense one when known) or the names of the
+        question `text` already refuse it: catalog talks need a rare word in common with the
+        question, a close embedding and no name the catalog does not know (`_catalog`)."""
         p = self.params
-        return group == "catalog" and (best_bm25 < p.catalog_bm25 or (
-            best_dense is not None and best_dense < p.catalog_floor_dense))
+        return group == "catalog" and (
+            best_bm25 < p.catalog_bm25 or
+            (best_dense is not None and best_dense < p.catalog_floor_dense) or
+            not all(self.known(n, "catalog") for n in query_names(text)))
 
     def decide(self, evidence: Evidence, text: str, best_bm25: float, group: str = "notes") -> bool:
         """The relative floor: enough margin for the lexical support; strong when the margin

@@ -85,6 +85,7 @@ class Retriever:
         self._group = cols.groups
         self._in_group = {g: self._group == g for g in (NOTES, TEXTS, CATALOG)}
         self._has_notes = ~self._in_group[CATALOG]
+        self._n_notes = int(self._in_group[NOTES].sum())
         self._is_talk = np.asarray(cols.is_talk, dtype=bool)
         self._weights = talk_weights(self._has_notes, self._is_talk, self.params)
         self._filter_mask = FilterMask(cols.facets, len(self._group))
@@ -186,12 +187,11 @@ class Retriever:
                       ) -> Rows | None:
         """Chunk rows of a group within the explicit filters and the `implied` mask of talks
         (None: every row); a whole group's rows are a range of rows."""
-        mask = self._allowed_talks(filters, group, implied)
-        if mask.all():
-            return None
         if group and implied is None and filters.is_empty() and self.catalog_results:
-            return range(*self._group_rows()[group])
-        return np.flatnonzero(mask[self.chunk_talk])
+            start, end = self._group_rows()[group]
+            return None if start == 0 and end == len(self.chunk_talk) else range(start, end)
+        mask = self._allowed_talks(filters, group, implied)
+        return None if mask.all() else np.flatnonzero(mask[self.chunk_talk])
 
     def _bm25_of(self, group: str) -> Any:
         found = {CATALOG: self.stored.bm25_catalog, TEXTS: self.stored.bm25_texts}.get(group)
@@ -280,7 +280,8 @@ class Retriever:
               implied: np.ndarray | None = None, lexical: Lexical | None = None,
               answer: bool = False) -> tuple[list[Ranked], float, float, np.ndarray]:
         """`rank`, plus the candidate chunk rows. To `answer`: only the talks `_cut` keeps,
-        and none when the best scores alone say the group cannot answer."""
+        and none when the group's candidates do not answer the question (the relevance
+        floor, judged before they are ranked)."""
         lex = lexical or self.lexical(text, filters, group, implied)
         allowed_chunks = lex.allowed_chunks
         no_rows = np.zeros(0, dtype=np.int64)
@@ -305,6 +306,9 @@ class Retriever:
             return [], best_dense, best_bm25, no_rows
         rows = np.union1d(d_rows, b_rows).astype(np.int64)
         if len(rows) == 0:
+            return [], best_dense, best_bm25, rows
+        if answer and not self.relevance.is_relevant(text, best_dense, best_bm25, group, qvec,
+                                                     rows=rows):
             return [], best_dense, best_bm25, rows
         zeros = np.zeros(len(rows), dtype=np.float32)
         dense_n = rescale(self.stored.dense.scores(qvec, rows), best_dense_scale, ref) \
@@ -434,7 +438,8 @@ class Retriever:
             if (rows is None or isinstance(rows, range)) and not dense.in_memory:
                 dense.start(qvec, pool, self.params.depth, rows)
         talks = self.stored.talk_dense
-        n_allowed = int(self._allowed_talks(filters, NOTES).sum())
+        n_allowed = self._n_notes if filters.is_empty() and self.catalog_results else \
+            int(self._allowed_talks(filters, NOTES).sum())
         if len(talks) and n_allowed:
             talks.start(qvec, pool, header_fetch(len(talks), n_allowed, self.params))
 
@@ -471,14 +476,10 @@ class Retriever:
         ranked = []
         for group in self._answer_groups():
             lex = lexical.get(group) or self.lexical(text, filters, group, implied)
-            if self.relevance.hopeless(group, lex.best_bm25):
+            if self.relevance.hopeless(group, lex.best_bm25, text=text):
                 continue
-            found, best_dense, best_bm25, rows = self._rank(
-                text, filters, qvec=qvec, group=group, implied=implied, lexical=lex,
-                answer=True)
-            if found and self.relevance.is_relevant(text, best_dense, best_bm25, group, qvec,
-                                                    found, rows):
-                ranked += found
+            ranked += self._rank(text, filters, qvec=qvec, group=group, implied=implied,
+                                 lexical=lex, answer=True)[0]
         # Catalog talks (already down-weighted) slot in where they score higher.
         return self._cut(sorted(ranked, key=lambda r: -r.score))
 

@@ -110,6 +110,8 @@ class Relevance:
         self._lang: np.ndarray | None = None         # distinct languages
         self._chunk_lang: np.ndarray | None = None   # each chunk row's, a number into _lang
         self._known: dict[tuple[str, str], bool] = {}
+        self._shares: tuple[str, dict[str, float]] = ("", {})
+        self._references: tuple[bytes, dict[tuple[str, str], float]] = (b"", {})
 
     def is_relevant(self, text: str, best_dense: float, best_bm25: float, group: str = "notes",
                     qvec: np.ndarray | None = None, found: Sequence[Ranked] = (),
@@ -201,10 +203,30 @@ class Relevance:
             bm25 = np.asarray(self.bm25_rows(text, group), dtype=np.float32)[rows]
             agree = bool(set(top_talks(rows, margin, self.chunk_talk))
                          & set(top_talks(rows, bm25, self.chunk_talk, floor=0.0)))
-        return Evidence(float(margin.max()), known_share(self.bm25_of(group), text), agree)
+        return Evidence(float(margin.max()), self.share(text, group), agree)
+
+    def share(self, text: str, group: str) -> float:
+        """The share of the question's terms the group's BM25 knows, remembered for the
+        last question (the ranking asks for it too)."""
+        memo = self._shares
+        if memo[0] != text:
+            memo = self._shares = (text, {})
+        if group not in memo[1]:
+            memo[1][group] = known_share(self.bm25_of(group), text)
+        return memo[1][group]
 
     def reference(self, qvec: np.ndarray, group: str, lang: str) -> float:
-        """The question's median cosine with the group's chunks in a language."""
+        """The question's median cosine with the group's chunks in a language (remembered for
+        the last question: two groups are measured against the notes)."""
+        asked = np.asarray(qvec, dtype=np.float32).tobytes()
+        memo = self._references
+        if memo[0] != asked:
+            memo = self._references = (asked, {})
+        if (group, lang) not in memo[1]:
+            memo[1][(group, lang)] = self._reference(qvec, group, lang)
+        return memo[1][(group, lang)]
+
+    def _reference(self, qvec: np.ndarray, group: str, lang: str) -> float:
         key = (group, lang)
         if isinstance(self.dense.vectors, np.ndarray):      # in memory: the question's cosines
             sims = self.dense.scores(qvec, self._sample(group, lang))   # with every row, once
@@ -260,6 +282,7 @@ class Relevance:
         retriever does while the question is being encoded."""
         for name in query_names(text):
             self.known(name, group)
+        self.share(text, group)
 
     def known(self, name: str, group: str) -> bool:
         """The group's talks mention the name, or a word one letter away from it (notes have

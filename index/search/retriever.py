@@ -18,7 +18,7 @@ from ..errors import ModelMismatchError
 from ..model.encoders import Encoder, encoder_for, make_encoder
 from ..models import Answer, Filters, IndexInfo, Passage, Result, Understood
 from ..settings import IndexSettings
-from .bm25 import bm25_scores, idf, known_share
+from .bm25 import bm25_scores, idf
 from .dense import Rows, one_blas_thread, take
 from .filters import FilterMask, parse_query
 from .groups import CATALOG, NOTES, TEXTS
@@ -264,7 +264,7 @@ class Retriever:
         return Lexical(allowed_talks, allowed_chunks,
                        allowed_talks if scale is None else self._allowed_talks(filters, group),
                        scale, all_bm25, b_rows, best_bm25, bm25_scale,
-                       known_share(self._bm25_of(group), text))
+                       self.relevance.share(text, group))
 
     def rank(self, text: str, filters: Filters, mode: str = "hybrid",
              qvec: np.ndarray | None = None, group: str = "notes",
@@ -304,7 +304,7 @@ class Retriever:
             b_rows, best_bm25 = lex.bm25_rows, lex.best_bm25
         if answer and self.relevance.hopeless(group, best_bm25, best_dense):
             return [], best_dense, best_bm25, no_rows
-        rows = np.union1d(d_rows, b_rows).astype(np.int64)
+        rows = np.unique(np.concatenate((d_rows, b_rows)).astype(np.int64, copy=False))
         if len(rows) == 0:
             return [], best_dense, best_bm25, rows
         if answer and not self.relevance.is_relevant(text, best_dense, best_bm25, group, qvec,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ def idf(retriever: Any, term: str) -> float:
     indptr = retriever.scores["indptr"]
     df = int(indptr[tid + 1] - indptr[tid])
     n = int(retriever.scores["num_docs"])
-    return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
 def known_share(retriever: Any, query: str) -> float:

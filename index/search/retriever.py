@@ -318,8 +318,9 @@ class Retriever:
         # The header bonus rewards a question that names a talk; the notes' own text has no
         # talk to name (its header is the note's title, which every question about the event
         # would match).
-        bonus = title_bonus(self.stored.talk_dense, qvec, lex.scale_talks,
-                            np.unique(self.chunk_talk[rows]), self.params) \
+        talks = self.stored.talk_dense    # (the talks wanted matter with a talk index only)
+        bonus = title_bonus(talks, qvec, lex.scale_talks, np.unique(self.chunk_talk[rows])
+                            if talks.index is not None else (), self.params) \
             if mode == "hybrid" and group != TEXTS else None
         ranked = rank_talks(rows, a * bm25_n + (1 - a) * dense_n, self.chunk_talk, bonus,
                             self._weights, self.params.relative_floor if answer else 0.0,
@@ -432,10 +433,11 @@ class Retriever:
         the talk headers of its header bonus."""
         pool = _helper()
         dense = self.stored.dense
-        for rows in (self._group_chunks(NOTES, filters, implied),
-                     self._group_chunks(NOTES, filters) if implied is not None else False):
-            # (chunk vectors in memory are scanned by the caller, at once with the headers)
-            if (rows is None or isinstance(rows, range)) and not dense.in_memory:
+        # (chunk vectors in memory are scanned by the caller, at once with the headers)
+        for rows in () if dense.in_memory else (
+                self._group_chunks(NOTES, filters, implied),
+                self._group_chunks(NOTES, filters) if implied is not None else False):
+            if rows is None or isinstance(rows, range):
                 dense.start(qvec, pool, self.params.depth, rows)
         talks = self.stored.talk_dense
         n_allowed = self._n_notes if filters.is_empty() and self.catalog_results else \

@@ -4,7 +4,6 @@ one store, and `python -m bot feedback export` returns them all as JSONL and CSV
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json

@@ -20,8 +20,7 @@ from .npyrows import NpyRows
 
 Rows = Union[np.ndarray, range]   # row ids, sorted, or a range of rows (a group's)
 EXACT_LIMIT = 20_000          # up to this many rows the FAISS index is exact (flat)
-SCAN_LIMIT = 20_000           # a filter allowing at most this many rows scans them directly
-FILTER_FETCH = 20             # with a filter, take this many times k candidates from FAISS
+SCAN_LIMIT = 20_000           # a filter allowing at most this many rows is searched in every list
 # Beyond EXACT_LIMIT: IVF with 8-bit scalar quantisation (IVF-SQ8). nlist ~ sqrt(n) lists and
 # nprobe = nlist / IVF_PROBE_DIV lists searched; candidates are re-scored exactly from the
 # vectors. On bench/'s synthetic corpora (bench/README.md) this gave recall@10 >= 0.98
@@ -67,22 +66,25 @@ def one_blas_thread() -> Any:
     return _blas().limit(limits=1)
 
 
-def search_faiss(index: Any, qvec: np.ndarray, k: int, among: Rows | None = None
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def search_faiss(index: Any, qvec: np.ndarray, k: int, among: Rows | None = None,
+                 every_list: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(scores, ids) of one query's k nearest in a FAISS index; only the rows `among` (of an
-    IVF index, probing every list) when given. One query is best searched on one thread:
-    OpenMP's fork/join for a 1-row search costs more than it saves (10 ms against 1 ms at 10k
-    chunks on a busy 2-core box). The setting is per calling thread, so index builds
-    elsewhere keep their threads."""
+    IVF index, probing `every_list` or its usual share) when given. One query is best
+    searched on one thread: OpenMP's fork/join for a 1-row search costs more than it saves
+    (10 ms against 1 ms at 10k chunks on a busy 2-core box). The setting is per calling
+    thread, so index builds elsewhere keep their threads."""
     import faiss
     faiss.omp_set_num_threads(1)
     params = None
     if among is not None:
-        bits = np.zeros(index.ntotal, dtype=bool)
-        bits[slice(among.start, among.stop) if isinstance(among, range) else among] = True
-        params = faiss.SearchParametersIVF(
-            sel=faiss.IDSelectorBitmap(np.packbits(bits, bitorder="little")),
-            nprobe=index.nlist)
+        if isinstance(among, range):
+            sel = faiss.IDSelectorRange(among.start, among.stop)
+        else:
+            bits = np.zeros(index.ntotal, dtype=bool)
+            bits[among] = True
+            sel = faiss.IDSelectorBitmap(np.packbits(bits, bitorder="little"))
+        params = faiss.SearchParametersIVF(sel=sel,
+                                           nprobe=index.nlist if every_list else index.nprobe)
     scores, ids = index.search(qvec.reshape(1, -1).astype(np.float32), k, params=params)
     return scores[0], ids[0]
 
@@ -166,10 +168,10 @@ class DenseIndex:
                ) -> tuple[np.ndarray, np.ndarray]:
         """(row ids, cosines) of the k nearest rows, best first; only rows in `allowed` (sorted
         row ids, or a range of rows) when given. Vectors held in memory (an exact index) are
-        scanned with numpy, once per query (`scores`). With a quantised index, a narrow filter
-        scans its rows' codes, then the best 2k are re-scored; otherwise FAISS is asked for
-        more candidates (FILTER_FETCH times k with a filter, twice that when quantised) and the
-        quantised ones are re-scored exactly. A search `start`ed is waited for."""
+        scanned with numpy, once per query (`scores`). A quantised index gives its best 2k by
+        their codes (only the allowed rows': in the lists it usually probes for a broad
+        filter, in every list for a narrow one), re-scored exactly. A search `start`ed is
+        waited for."""
         if isinstance(allowed, range) and allowed.start <= 0 and allowed.stop >= len(self):
             allowed = None
         started = self._started
@@ -192,28 +194,21 @@ class DenseIndex:
         total = self.index.ntotal
         if allowed is not None and not len(allowed):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if allowed is not None and len(allowed) <= SCAN_LIMIT:
-            # Quantised and a narrow filter: every list, only the allowed rows' codes (their
-            # vectors are on disk, too many to read one by one), then exact re-scoring.
-            scores, ids = search_faiss(self.index, qvec, min(len(allowed), 2 * k), allowed)
-            allowed = None
-        else:
-            fetch = min(total, k) if allowed is None else min(total, k * FILTER_FETCH)
-            if not self.exact:
-                fetch = min(total, 2 * fetch)
+        fetch = min(total, k if self.exact else 2 * k)
+        if allowed is None:
             scores, ids = search_faiss(self.index, qvec, fetch)
+        else:
+            # Quantised and filtered: only the allowed rows' codes (their vectors are on disk,
+            # too many to read one by one), then exact re-scoring. A broad filter is searched
+            # in the lists usually probed, a narrow one (or a broad one whose nearest rows the
+            # filter left out) in every list.
+            fetch = min(len(allowed), fetch)
+            narrow = len(allowed) <= SCAN_LIMIT
+            scores, ids = search_faiss(self.index, qvec, fetch, allowed, every_list=narrow)
+            if not narrow and int((ids >= 0).sum()) < min(k, len(allowed)):
+                scores, ids = search_faiss(self.index, qvec, fetch, allowed)
         keep = ids >= 0
-        if isinstance(allowed, range):
-            keep &= (ids >= allowed.start) & (ids < allowed.stop)
-        elif allowed is not None:         # sorted: a binary search per candidate
-            at = np.searchsorted(allowed, ids).clip(max=len(allowed) - 1)
-            keep &= allowed[at] == ids
         ids, scores = ids[keep], scores[keep]
-        if allowed is not None and not self.exact and len(ids) < min(k, len(allowed)):
-            # Too few of the allowed rows among the nearest: search them alone.
-            scores, ids = search_faiss(self.index, qvec, min(len(allowed), 2 * k), allowed)
-            keep = ids >= 0
-            ids, scores = ids[keep], scores[keep]
         if not self.exact and len(ids):
             ids = ids[:2 * k]               # the best 2k by their codes, as without a filter
             scores = self.scores(qvec, ids)

@@ -7,10 +7,10 @@ ranking of talks), `relevance.py` (the floor), `filters.py` and `highlight.py`."
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,35 +18,22 @@ from ..errors import ModelMismatchError
 from ..model.encoders import Encoder, encoder_for, make_encoder
 from ..models import Answer, Filters, IndexInfo, Passage, Result, Understood
 from ..settings import IndexSettings
-from .bm25 import bm25_scores, idf
-from .dense import Rows, one_blas_thread, take
-from .filters import FilterMask, parse_query
+from .bm25 import idf
+from .dense import Rows, one_blas_thread
+from .filters import parse_query
 from .groups import CATALOG, NOTES, TEXTS
 from .fusion import (FusionParams, Ranked, header_fetch, rank_talks, rescale, talk_weights,
                      title_bonus)
 from .highlight import best_sentence
+from .listing import Listing
 from .overview import overview_of_rows
 from .relevance import Relevance
+from .scope import Lexical, Scope
 from .store import StoredIndex, load_index
 from .understanding import understand, without_switch
 from .vocabulary import Vocabulary
 
 __all__ = ["FusionParams", "Lexical", "Ranked", "Retriever", "load_retriever", "retriever_for"]
-
-
-@dataclass(frozen=True)
-class Lexical:
-    """A group's share of a question that needs no vector (`Retriever.lexical`)."""
-
-    allowed_talks: np.ndarray             # talks of the group within the filters
-    allowed_chunks: Rows | None           # their chunk rows (None: every row)
-    scale_talks: np.ndarray               # talks the header bonus is scaled among
-    scale: np.ndarray | None              # chunk rows the scores are scaled among (None: allowed)
-    bm25: np.ndarray                      # BM25 score of every chunk row (0 outside the group)
-    bm25_rows: np.ndarray                 # the best BM25 rows among the allowed ones
-    best_bm25: float
-    bm25_scale: float
-    known_share: float                    # share of the question's terms the group's BM25 knows
 
 
 class Reading(NamedTuple):
@@ -72,8 +59,8 @@ class Retriever:
         self.params = params or FusionParams()
         self.catalog_results = catalog_results
         self.talks = stored.talks             # read by row, only for the results shown
-        cols = stored.columns
-        assert cols is not None, "an index opened by load_index has its columns"
+        self.scope = scope = Scope(stored, self.params, catalog_results)
+        cols = scope.columns
         self.columns = cols
         self.chunk_talk = cols.chunk_talk
         counts = stored.manifest.get("counts", {})
@@ -82,20 +69,18 @@ class Retriever:
                               talks=int(counts.get("talks_with_notes", counts.get("talks", 0))),
                               chunks=int(counts.get("chunks", len(stored.chunks))),
                               model=stored.manifest.get("model", {}).get("name", ""))
-        self._group = cols.groups
-        self._in_group = {g: self._group == g for g in (NOTES, TEXTS, CATALOG)}
-        self._has_notes = ~self._in_group[CATALOG]
-        self._n_notes = int(self._in_group[NOTES].sum())
-        self._is_talk = np.asarray(cols.is_talk, dtype=bool)
+        self._group = scope.groups
+        self._has_notes = scope.has_notes
+        self._is_talk = scope.is_talk
         self._weights = talk_weights(self._has_notes, self._is_talk, self.params)
-        self._filter_mask = FilterMask(cols.facets, len(self._group))
         self.vocabulary = Vocabulary.from_dict(cols.vocabulary)
-        self._title_pos = {w: i for i, w in enumerate(cols.title_words)}
-        self._titled_cache: dict[str, np.ndarray] = {}
-        self._bm25_memo: tuple[str, dict[str, np.ndarray]] = ("", {})
-        self.relevance = Relevance(self.params, self._group, self._bm25_of, stored.dense,
-                                   self.chunk_talk, self._bm25_scores,
+        self.relevance = Relevance(self.params, self._group, scope.bm25_of, stored.dense,
+                                   self.chunk_talk, scope.bm25_scores,
                                    cols.languages_of_talks, cols.names)
+        # The scope's, under the names the tests and tuning scripts use.
+        self.implied_mask = scope.implied_mask
+        self._titled = scope.titled
+        self._allowed_talks = scope.allowed_talks
 
     @functools.cached_property
     def _first_rows(self) -> tuple[np.ndarray, np.ndarray]:
@@ -116,62 +101,11 @@ class Retriever:
                     qvec: np.ndarray | None = None, found: list[Ranked] | None = None) -> bool:
         return self.relevance.is_relevant(text, best_dense, best_bm25, group, qvec, found or ())
 
-    # -- candidates ------------------------------------------------------------------------
-    def _allowed_talks(self, filters: Filters, group: str = "",
-                       implied: np.ndarray | None = None) -> np.ndarray:
-        """Talks of a group ("" for every group the answers may cite) that pass the filters
-        (and the `implied` mask of the filters read from the question's words)."""
-        mask = self._in_group[group].copy() if group else np.ones(len(self._group), dtype=bool)
-        if not self.catalog_results:
-            mask &= self._has_notes
-        if not filters.is_empty():
-            mask &= self._filter_mask(filters)
-        if implied is not None:
-            mask &= implied
-        return mask
-
-    def implied_mask(self, understood: Understood) -> np.ndarray | None:
-        """Talks that pass the filters read from the question's words (None: no such filter);
-        `events` is any of those events."""
-        if understood.is_empty():
-            return None
-        mask = self._filter_mask(Filters(year=understood.year))
-        if understood.company:     # "Spotify's Culture of Failure" is Spotify's talk
-            mask &= self._filter_mask(Filters(company=understood.company)) | \
-                self._titled(understood.company)
-        if understood.speaker:     # notes often name a speaker only in the talk's heading
-            mask &= self._filter_mask(Filters(speaker=understood.speaker)) | \
-                self._titled(understood.speaker)
-        if understood.events:
-            mask &= np.logical_or.reduce([self._filter_mask(Filters(event=e))
-                                          for e in understood.events])
-        return mask
-
-    def _titled(self, name: str) -> np.ndarray:
-        """Talks whose title names the person or company: every part of the name is a word
-        of the title, one letter off allowed in parts of five letters or more (notes misspell
-        names). Looked up in an index of title words, and remembered per name."""
-        if name not in self._titled_cache:
-            from rapidfuzz import process
-            from rapidfuzz.distance import Levenshtein
-            out = self._is_talk.copy()
-            for part in (p.lower() for p in name.split() if p):
-                words = [part] if len(part) < 5 else [w for w, _, _ in process.extract(
-                    part, self.columns.title_words, scorer=Levenshtein.distance,
-                    score_cutoff=1, limit=None)]
-                hit = np.zeros(len(self._group), dtype=bool)
-                indptr, members = self.columns.title_indptr, self.columns.title_talks
-                for pos in (self._title_pos[w] for w in words if w in self._title_pos):
-                    hit[members[indptr[pos]:indptr[pos + 1]]] = True
-                out &= hit
-            self._titled_cache[name] = out
-        return self._titled_cache[name]
-
     def _boosted(self, ranked: list[Ranked], boost: Filters) -> list[Ranked]:
         """Weak evidence ("Google" named in passing, a bare year) favours matching talks."""
         if boost.is_empty() or not ranked:
             return ranked
-        match = self._filter_mask(boost)
+        match = self.scope.filter_mask(boost)
         if boost.company:
             match |= self._titled(boost.company)
         factor = 1.0 + self.params.implied_boost
@@ -183,88 +117,11 @@ class Retriever:
         """(chunk rows, cosines) of the nearest chunks, best first."""
         return self.stored.dense.search(qvec, self.params.depth, allowed_chunks)
 
-    def _group_chunks(self, group: str, filters: Filters, implied: np.ndarray | None = None
-                      ) -> Rows | None:
-        """Chunk rows of a group within the explicit filters and the `implied` mask of talks
-        (None: every row); a whole group's rows are a range of rows."""
-        if group and implied is None and filters.is_empty() and self.catalog_results:
-            start, end = self._group_rows()[group]
-            return None if start == 0 and end == len(self.chunk_talk) else range(start, end)
-        mask = self._allowed_talks(filters, group, implied)
-        return None if mask.all() else np.flatnonzero(mask[self.chunk_talk])
-
-    def _bm25_of(self, group: str) -> Any:
-        found = {CATALOG: self.stored.bm25_catalog, TEXTS: self.stored.bm25_texts}.get(group)
-        return found if found is not None else self.stored.bm25
-
-    def _group_rows(self) -> dict[str, tuple[int, int]]:
-        """Chunk rows of each group: talks with notes, the notes' own text, the catalog."""
-        a = self.stored.notes_chunks
-        b = a + self.stored.text_chunks
-        return {NOTES: (0, a), TEXTS: (a, b), CATALOG: (b, len(self.chunk_talk))}
-
-    def _bm25_scores(self, text: str, group: str) -> np.ndarray:
-        """BM25 scores for every chunk row, each group on its own statistics; rows outside
-        the group score 0. The last question's are kept (by group): the relevance floor asks
-        again."""
-        memo = self._bm25_memo
-        if memo[0] != text:
-            memo = self._bm25_memo = (text, {})
-        if group not in memo[1]:
-            memo[1][group] = self._bm25_all(text, group)
-        return memo[1][group]
-
-    def _bm25_all(self, text: str, group: str) -> np.ndarray:
-        out = np.zeros(len(self.chunk_talk), dtype=np.float32)
-        for name, (start, end) in self._group_rows().items():
-            index = {NOTES: self.stored.bm25, TEXTS: self.stored.bm25_texts,
-                     CATALOG: self.stored.bm25_catalog}[name]
-            if group in (name, "") and index is not None and end > start:
-                out[start:end] = bm25_scores(index, text)
-        return out
-
-    def _top_bm25(self, scores: np.ndarray, allowed: np.ndarray | None
-                  ) -> tuple[np.ndarray, np.ndarray]:
-        """The `depth` best rows with a positive score (among the rows `allowed`, a mask by
-        chunk row), best first, ties by row. Only the positive rows are sorted: at a million
-        chunks, a question's words occur in a few percent of them; the mask is read at those
-        rows (a binary search of each in the allowed rows took 10 ms a question at 1M)."""
-        rows = np.flatnonzero(scores > 0)
-        if allowed is not None and len(rows):
-            rows = rows[allowed[rows]]
-        depth = min(self.params.depth, len(rows))
-        if depth == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        values = scores[rows]
-        threshold = values[np.argpartition(-values, depth - 1)[depth - 1]]
-        keep = np.flatnonzero(values >= threshold)
-        keep = keep[np.lexsort((rows[keep], -values[keep]))][:depth]
-        return rows[keep], values[keep]
-
-    # -- ranking -----------------------------------------------------------------------------
-    def lexical(self, text: str, filters: Filters, group: str = "notes",
-                implied: np.ndarray | None = None) -> Lexical:
-        """What `rank` needs that the question's vector does not change: the group's allowed
-        rows, its BM25 candidates and the scales. `_answers` works it out while the encoder
-        runs."""
-        allowed_talks = self._allowed_talks(filters, group, implied)
-        allowed_chunks = self._group_chunks(group, filters, implied)
-        # A whole group's rows score 0 in its BM25 outside it: no mask needed.
-        allowed_mask = None if allowed_chunks is None or isinstance(allowed_chunks, range) \
-            else allowed_talks[self.chunk_talk]
-        # Filters read from the question's words narrow the candidates without changing how
-        # the rest score: each group is scaled by its best candidates before that reading (an
-        # explicit filter is the asker's own scope, and scales within it).
-        scale = self._group_chunks(group, filters) if implied is not None else None
-        all_bm25 = self._bm25_scores(text, group)
-        b_rows, b_scores = self._top_bm25(all_bm25, allowed_mask)
-        best_bm25 = float(b_scores[0]) if len(b_scores) else 0.0
-        bm25_scale = float(take(all_bm25, scale).max()) if scale is not None and len(scale) \
-            else best_bm25
-        return Lexical(allowed_talks, allowed_chunks,
-                       allowed_talks if scale is None else self._allowed_talks(filters, group),
-                       scale, all_bm25, b_rows, best_bm25, bm25_scale,
-                       self.relevance.share(text, group))
+    def _lexical(self, text: str, filters: Filters, group: str,
+                 implied: np.ndarray | None) -> Lexical:
+        """The scope's `lexical` share of a question in a group."""
+        return self.scope.lexical(text, filters, group, implied,
+                                  self.relevance.share(text, group))
 
     def rank(self, text: str, filters: Filters, mode: str = "hybrid",
              qvec: np.ndarray | None = None, group: str = "notes",
@@ -272,7 +129,7 @@ class Retriever:
              ) -> tuple[list[Ranked], float, float]:
         """Candidate talks of a group ("notes", "catalog" or "" for all), best first, plus the
         best dense and BM25 scores seen. Each group is scored on its own scale. `lexical`:
-        the question's `lexical(text, filters, group, implied)`, when worked out already."""
+        the question's `_lexical(text, filters, group, implied)`, when worked out already."""
         return self._rank(text, filters, mode, qvec, group, implied, lexical)[:3]
 
     def _rank(self, text: str, filters: Filters, mode: str = "hybrid",
@@ -282,7 +139,7 @@ class Retriever:
         """`rank`, plus the candidate chunk rows. To `answer`: only the talks `_cut` keeps,
         and none when the group's candidates do not answer the question (the relevance
         floor, judged before they are ranked)."""
-        lex = lexical or self.lexical(text, filters, group, implied)
+        lex = lexical or self._lexical(text, filters, group, implied)
         allowed_chunks = lex.allowed_chunks
         no_rows = np.zeros(0, dtype=np.int64)
         if allowed_chunks is not None and len(allowed_chunks) == 0:
@@ -327,14 +184,14 @@ class Retriever:
                             self._is_talk)
         return ranked, best_dense, best_bm25, rows
 
-    def list_talks(self, filters: Filters, implied: np.ndarray | None = None) -> list[Ranked]:
+    def list_talks(self, filters: Filters, implied: np.ndarray | None = None) -> Listing:
         """Filters without words: every matching talk, in corpus order."""
         allowed = self._allowed_talks(filters, "", implied) & self._is_talk
         talks, first = self._first_rows
         keep = allowed[talks]
         talks, first = talks[keep], first[keep]
         order = np.argsort(first, kind="stable")
-        return [Ranked(int(t), 1.0, (int(row),)) for t, row in zip(talks[order], first[order])]
+        return Listing(talks[order], first[order])
 
     # -- answers -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 3, offset: int = 0) -> Answer:
@@ -347,15 +204,17 @@ class Retriever:
         text, filters = parse_query(asked)
         (understood, words, implied, lexical), qvec = self._read(text, filters, literal)
         overview = None
+        ranked: Sequence[Ranked]
         if understood.overview or not text:
-            ranked = self.list_talks(filters, implied)
+            listing = self.list_talks(filters, implied)
             if understood.overview:
-                ranked = self._overview_order(text, filters, implied, ranked, qvec)
+                listing = self._overview_order(text, filters, implied, listing, qvec)
             if understood.overview and offset == 0:
                 overview = overview_of_rows(
-                    np.array([r.talk for r in ranked], dtype=np.int64),
+                    listing.talk_ids(),
                     self._has_notes & self._is_talk, ~self._has_notes & self._is_talk,
                     self.columns.facets, self._overview_title)
+            ranked = listing
         else:
             ranked = self._boosted(self._answers(words, filters, implied, qvec, lexical),
                                    understood.boost)
@@ -422,7 +281,7 @@ class Retriever:
         looked up too."""
         out = {}
         for group in self._answer_groups():
-            out[group] = self.lexical(words, filters, group, implied)
+            out[group] = self._lexical(words, filters, group, implied)
             self.relevance.prepare(words, group)
         return out
 
@@ -435,13 +294,12 @@ class Retriever:
         dense = self.stored.dense
         # (chunk vectors in memory are scanned by the caller, at once with the headers)
         for rows in () if dense.in_memory else (
-                self._group_chunks(NOTES, filters, implied),
-                self._group_chunks(NOTES, filters) if implied is not None else False):
+                self.scope.group_chunks(NOTES, filters, implied),
+                self.scope.group_chunks(NOTES, filters) if implied is not None else False):
             if rows is None or isinstance(rows, range):
                 dense.start(qvec, pool, self.params.depth, rows)
         talks = self.stored.talk_dense
-        n_allowed = self._n_notes if filters.is_empty() and self.catalog_results else \
-            int(self._allowed_talks(filters, NOTES).sum())
+        n_allowed = self.scope.talks_allowed(filters, NOTES)
         if len(talks) and n_allowed:
             talks.start(qvec, pool, header_fetch(len(talks), n_allowed, self.params))
 
@@ -450,13 +308,11 @@ class Retriever:
         return talk.title.strip() or talk.official_title.strip()
 
     def _overview_order(self, text: str, filters: Filters, implied: np.ndarray | None,
-                        listed: list[Ranked], qvec: np.ndarray | None = None) -> list[Ranked]:
+                        listed: Listing, qvec: np.ndarray | None = None) -> Listing:
         """An overview's talks: the notes' talks closest to the question first, then the rest
         in corpus order (notes before the catalog)."""
         found, _, _ = self.rank(text, filters, group=NOTES, implied=implied, qvec=qvec)
-        first = [r for r in found if self._is_talk[r.talk]]
-        seen = {r.talk for r in first}
-        return first + [r for r in listed if r.talk not in seen]
+        return Listing(listed.talks, listed.rows, [r for r in found if self._is_talk[r.talk]])
 
     def _answer_groups(self) -> list[str]:
         """The groups an answer draws on: the notes' talks, their own text, the catalog."""
@@ -477,7 +333,7 @@ class Retriever:
         lexical = lexical or {}
         ranked = []
         for group in self._answer_groups():
-            lex = lexical.get(group) or self.lexical(text, filters, group, implied)
+            lex = lexical.get(group) or self._lexical(text, filters, group, implied)
             if self.relevance.hopeless(group, lex.best_bm25, text=text):
                 continue
             ranked += self._rank(text, filters, qvec=qvec, group=group, implied=implied,
@@ -499,7 +355,7 @@ class Retriever:
         for row in ranked.chunks[: self.params.passages]:
             chunk = self.stored.chunks[row]
             body = chunk.text or ""
-            bm25 = self._bm25_of(str(self._group[ranked.talk]))
+            bm25 = self.scope.bm25_of(str(self._group[ranked.talk]))
             highlight = best_sentence(body, text, lambda t: idf(bm25, t)) if text else ""
             passages.append(Passage(text=body, highlight=highlight))
         if len(passages) > 1 and not passages[1].highlight:

@@ -28,6 +28,7 @@ import numpy as np
 
 from index.settings import DEFAULT_MODEL
 from index.models import Chunk
+from index.search.groups import NOTES, talk_group
 from index.search.store import SCHEMA_VERSION, talk_from_record, write_index
 from index.text import sentences, terms
 
@@ -248,7 +249,10 @@ def make_index(real: Path, out: Path, n_chunks: int, seed: int = 0,
     chunks_of: dict[str, list[int]] = {}
     for i, c in enumerate(chunks):
         chunks_of.setdefault(c["talk_id"], []).append(i)
-    sources = [t for t in talks if t["id"] in chunks_of]
+    # Copies of the talks with notes: the notes' own text and the catalog are groups of
+    # their own, stored after them (groups.ORDER), which a synthetic index has none of.
+    sources = [t for t in talks
+               if t["id"] in chunks_of and talk_group(talk_from_record(t)) == NOTES]
     source_chunks = [chunks_of[t["id"]] for t in sources]
     lay = _layout(rng, np.array([len(c) for c in source_chunks]), source_chunks, start, count,
                   n_chunks)

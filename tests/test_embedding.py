@@ -245,3 +245,22 @@ def test_onnx_vectors_agree_with_sentence_transformers(exported: Path) -> None:
     assert (_cos(q_o, as_passages) < q_cos - 0.01).all()
     # Same nearest document for every query.
     assert ((q_o @ docs_o.T).argmax(1) == (q_t @ docs_t.T).argmax(1)).all()
+
+
+@pytest.mark.slow
+def test_questions_run_on_a_one_thread_session_of_their_own() -> None:
+    """The bot opens only the question session; documents get one with EMBEDDING_THREADS,
+    and the two give the same vectors."""
+    from index.model.encoders import QUERY_THREADS
+    from index.settings import DEFAULT_MODEL, load_index_settings
+    encoder = OnnxEncoder(DEFAULT_MODEL, threads=2, cache_dir=load_index_settings().model_cache)
+    question = "what did Netflix say about Spinnaker"
+    vector = encoder.embed_query(question)
+    assert list(encoder._sessions) == [QUERY_THREADS] and QUERY_THREADS == 1
+    assert np.allclose(encoder.prepared_query(question)(), vector, atol=1e-6)
+    texts = ["Spinnaker deploys to Kubernetes.", "Netflix runs containers with Titus."]
+    docs = encoder.embed_documents(texts)
+    assert sorted(encoder._sessions) == [1, 2]
+    tokens = [encoder._tokenizer.encode(encoder._prompts[1] + t) for t in texts]
+    one_thread = encoder._run(encoder._load(1), tokens)
+    assert np.allclose(one_thread, docs, atol=1e-5)

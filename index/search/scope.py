@@ -17,7 +17,7 @@ from .bm25 import bm25_scores
 from .dense import Rows, take
 from .filters import FilterMask
 from .fusion import FusionParams
-from .groups import CATALOG, NOTES, TEXTS
+from .groups import CATALOG, NOTES, ORDER, TEXTS
 from .store import StoredIndex
 
 
@@ -55,11 +55,20 @@ class Scope:
         self.has_notes = ~self.in_group[CATALOG]
         self.is_talk = np.asarray(cols.is_talk, dtype=bool)
         self.filter_mask = FilterMask(cols.facets, len(self.groups))
+        # Whether each group's chunks are its range of rows (`group_rows`), as an index built
+        # by index.build stores them: else a group's rows are found by mask, as any filter's.
+        self.grouped = _grouped(self.chunk_talk, cols.group, self.group_rows())
         self._title_pos = {w: i for i, w in enumerate(cols.title_words)}
         self._titled_cache: dict[str, np.ndarray] = {}
         self._bm25_memo: tuple[str, dict[str, np.ndarray]] = ("", {})
         self._chunks_memo: tuple[Filters | None, np.ndarray | None, dict[
             str, tuple[Rows | None, np.ndarray | None]]] = (None, None, {})
+
+    def group_rows(self) -> dict[str, tuple[int, int]]:
+        """Chunk rows of each group: talks with notes, the notes' own text, the catalog."""
+        a = self.stored.notes_chunks
+        b = a + self.stored.text_chunks
+        return {NOTES: (0, a), TEXTS: (a, b), CATALOG: (b, len(self.chunk_talk))}
 
     def talks_allowed(self, filters: Filters, group: str) -> int:
         """How many talks of a group pass the explicit filters."""
@@ -128,7 +137,8 @@ class Scope:
         """`group_chunks`, and their mask by chunk row unless they are a range or every row.
         Remembered for the last filters: a question asks for its groups' rows a few times
         (a gather over every chunk at each)."""
-        if group and implied is None and filters.is_empty() and self.catalog_results:
+        if group and implied is None and filters.is_empty() and self.catalog_results and \
+                self.grouped:
             start, end = self.group_rows()[group]
             whole = start == 0 and end == len(self.chunk_talk)
             return (None if whole else range(start, end)), None
@@ -144,12 +154,6 @@ class Scope:
     def bm25_of(self, group: str) -> Any:
         found = {CATALOG: self.stored.bm25_catalog, TEXTS: self.stored.bm25_texts}.get(group)
         return found if found is not None else self.stored.bm25
-
-    def group_rows(self) -> dict[str, tuple[int, int]]:
-        """Chunk rows of each group: talks with notes, the notes' own text, the catalog."""
-        a = self.stored.notes_chunks
-        b = a + self.stored.text_chunks
-        return {NOTES: (0, a), TEXTS: (a, b), CATALOG: (b, len(self.chunk_talk))}
 
     def bm25_scores(self, text: str, group: str) -> np.ndarray:
         """BM25 scores for every chunk row, each group on its own statistics; rows outside
@@ -210,3 +214,11 @@ class Scope:
         return Lexical(allowed_talks, allowed_chunks,
                        allowed_talks if scale is None else self.allowed_talks(filters, group),
                        scale, all_bm25, b_rows, best_bm25, bm25_scale, share)
+
+
+def _grouped(chunk_talk: np.ndarray, talk_groups: np.ndarray,
+             rows: dict[str, tuple[int, int]]) -> bool:
+    """Whether the chunks of each group's talks are exactly its rows."""
+    codes = np.asarray(talk_groups)[chunk_talk]
+    return all(bool((codes[start:end] == ORDER.index(g)).all()) for g, (start, end) in
+               rows.items()) and sum(end - start for start, end in rows.values()) == len(codes)

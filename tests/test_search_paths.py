@@ -228,3 +228,21 @@ def test_sentences_terms_and_fold_are_unchanged_by_their_faster_forms() -> None:
                 if (w.strip("'’.-+") or w) not in STOPWORDS
                 and not (len(w.strip("'’.-+") or w) < 2 and not (w.strip("'’.-+") or w).isdigit())]
         assert terms(text) == want, text
+
+
+def test_filters_read_from_the_words_scale_scores_among_the_whole_group(
+        fake_index: Path) -> None:
+    """Talks a name in the question implies are scored on their group's scale, also when the
+    group is every row of the index (it was the implied talks' own scale there)."""
+    from index.search.store import load_index
+    scope = Scope(load_index(fake_index), FusionParams())
+    implied = np.zeros(len(scope.groups), dtype=bool)
+    implied[:3] = True
+    for group in ("", "notes"):
+        lex = scope.lexical("kubernetes", Filters(), group, implied)
+        everything = scope.allowed_talks(Filters(), group)
+        assert lex.allowed_talks.sum() < everything.sum()
+        assert np.array_equal(lex.scale_talks, everything)
+        rows = scope.group_chunks(group, Filters())
+        want = range(0, len(scope.chunk_talk)) if rows is None else rows
+        assert lex.scale is not None and list(lex.scale) == list(want)

@@ -28,7 +28,7 @@ class Lexical:
     allowed_talks: np.ndarray             # talks of the group within the filters
     allowed_chunks: Rows | None           # their chunk rows (None: every row)
     scale_talks: np.ndarray               # talks the header bonus is scaled among
-    scale: np.ndarray | None              # chunk rows the scores are scaled among (None: allowed)
+    scale: Rows | None                    # chunk rows the scores are scaled among (None: allowed)
     bm25: np.ndarray                      # BM25 score of every chunk row (0 outside the group)
     bm25_rows: np.ndarray                 # the best BM25 rows among the allowed ones
     best_bm25: float
@@ -205,7 +205,11 @@ class Scope:
         # Filters read from the question's words narrow the candidates without changing how
         # the rest score: each group is scaled by its best candidates before that reading (an
         # explicit filter is the asker's own scope, and scales within it).
-        scale = self.group_chunks(group, filters) if implied is not None else None
+        scale: Rows | None = None
+        if implied is not None:
+            scale = self.group_chunks(group, filters)
+            if scale is None:      # every row (not None: that would scale within `implied`)
+                scale = range(0, len(self.chunk_talk))
         all_bm25 = self.bm25_scores(text, group)
         b_rows, b_scores = self.top_bm25(all_bm25, allowed_mask)
         best_bm25 = float(b_scores[0]) if len(b_scores) else 0.0

@@ -9,7 +9,6 @@ import json
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -113,28 +112,19 @@ def _with_catalog(talks: list[Talk], catalog_dir: Path, out: Path, log: Callable
     return talks, extra_files, hashes
 
 
-def _embed_and_index(encoder: Encoder, texts: list[str], hashes: list[str],
-                     cache: dict[str, np.ndarray], splits: tuple[int, int, int], bar_total: int
-                     ) -> tuple[np.ndarray, int, tuple[Any, Any, Any]]:
-    """(vectors, number embedded, BM25 of talks, own texts and catalog), with a progress bar of
-    `bar_total` texts (none when 0). The BM25 indexes are built in a thread while the encoder
-    runs (onnxruntime and the tokenizer release the GIL, and leave some of the cores idle
-    between batches)."""
+def _embed(encoder: Encoder, texts: list[str], hashes: list[str],
+           cache: dict[str, np.ndarray], bar_total: int) -> tuple[np.ndarray, int]:
+    """(vectors, number embedded), with a progress bar of `bar_total` texts (none when 0)."""
     bar = None
     if bar_total:
         from tqdm import tqdm
         bar = tqdm(total=bar_total, desc="embedding chunks", unit="chunk", file=sys.stderr)
-    with ThreadPoolExecutor(1, thread_name_prefix="bm25") as pool:
-        a, b, n = splits
-        bm25_job = pool.submit(_bm25_indexes, texts[:a], texts[a:b], texts[b:n])
-        try:
-            vectors, embedded = embed_with_cache(encoder, texts, hashes, cache,
-                                                 progress=bar.update if bar else None)
-        finally:
-            if bar is not None:
-                bar.close()
-        indexes = bm25_job.result()
-    return vectors, embedded, indexes
+    try:
+        return embed_with_cache(encoder, texts, hashes, cache,
+                                progress=bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = True,
@@ -168,16 +158,18 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
     text_chunks = sum(1 for c in chunks if order[c.talk_id] == 1)
     # Chunks and talk headers are embedded together; both are cached by content hash.
     texts = [c.full_text for c in chunks] + [talk_header(t) for t in talks]
+    n = len(chunks)
+    # BM25 while the encoder loads: with the encoder running on every core it cost the
+    # embedding twice its own time (bench/README.md).
+    a, b = notes_chunks, notes_chunks + text_chunks
+    bm25, bm25_texts, bm25_catalog = _bm25_indexes(texts[:a], texts[a:b], texts[b:n])
     loading.join()
     vectors_id = encoder.vectors_id         # the model and backend: vectors are cached per both
     hashes = [chunk_hash(vectors_id, t) for t in texts]
     cache = cached_vectors(out, encoder.name)
     todo = len({h for h in hashes if h not in cache})
     reused = len({h for h in hashes if h in cache})
-    n = len(chunks)
-    vectors, embedded, (bm25, bm25_texts, bm25_catalog) = _embed_and_index(
-        encoder, texts, hashes, cache, (notes_chunks, notes_chunks + text_chunks, n),
-        todo if show_progress else 0)
+    vectors, embedded = _embed(encoder, texts, hashes, cache, todo if show_progress else 0)
     vectors, talk_vectors = vectors[:n], vectors[n:]
     notes_with_talks = len(corpus.notes)
     manifest = {

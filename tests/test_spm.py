@@ -180,3 +180,33 @@ def test_the_sentencepiece_tokenizer_takes_a_fraction_of_the_memory(model_folder
         capture_output=True, text=True).stdout) for kind in ("spm", "hf")}
     assert added["spm"] < 100 and added["hf"] > 2 * added["spm"], added
     print(json.dumps(added))
+
+
+def test_what_the_tokenizer_reads_off_its_model_is_kept_beside_it(model_folder,
+                                                                   tmp_path: Path) -> None:
+    """Kept with the model's hash: a changed model or a damaged file is read again, and a
+    read-only folder still loads (without keeping it)."""
+    from index.model.spm import FACTS_FILE
+    model = ensure_spm_model(model_folder)
+    assert model is not None
+    text = "Hvordan bruger Spotify Backstage? <s> 東京 ☃ 𝔘 naïve </s>"
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / SPM_FILE).write_bytes(model.read_bytes())
+    first = SpmTokenizer(folder / SPM_FILE, MAX)
+    kept = json.loads((folder / FACTS_FILE).read_text("utf-8"))
+    assert kept["specials"]["<s>"] == first.bos_id and kept["unknown"].startswith("[^")
+    assert SpmTokenizer(folder / SPM_FILE, MAX).encode(text) == first.encode(text)
+    (folder / FACTS_FILE).write_text(json.dumps({**kept, "model_sha256": "0" * 64,
+                                                 "unknown": "[^\\s\\S]"}), "utf-8")
+    assert SpmTokenizer(folder / SPM_FILE, MAX).encode(text) == first.encode(text)
+    assert json.loads((folder / FACTS_FILE).read_text("utf-8")) == kept     # read again
+    (folder / FACTS_FILE).write_text("{not json", "utf-8")
+    assert SpmTokenizer(folder / SPM_FILE, MAX).encode(text) == first.encode(text)
+    (folder / FACTS_FILE).unlink()
+    folder.chmod(0o555)
+    try:
+        assert SpmTokenizer(folder / SPM_FILE, MAX).encode(text) == first.encode(text)
+        assert not (folder / FACTS_FILE).exists() or os.geteuid() == 0
+    finally:
+        folder.chmod(0o755)

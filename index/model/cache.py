@@ -18,6 +18,7 @@ The first call converts (a few seconds, ~470 MB written); later calls find the f
 from __future__ import annotations
 
 import hashlib
+import mmap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -67,11 +68,15 @@ def _file_sha256(path: Path) -> str:
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _hash_cache:
-        digest = hashlib.sha256()
+        # One update over the mapped file: hashlib lets go of the GIL for the whole 70 MB
+        # (block by block, a thread hashing it waited for the GIL at each block while an
+        # index build read the notes: 0.65 s instead of 0.06).
         with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        _hash_cache[key] = digest.hexdigest()
+            if st.st_size:
+                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                    _hash_cache[key] = hashlib.sha256(mapped).hexdigest()
+            else:
+                _hash_cache[key] = hashlib.sha256(b"").hexdigest()
     return _hash_cache[key]
 
 

@@ -138,6 +138,13 @@ class DenseIndex:
         found = memo[1]
         return found.result() if isinstance(found, Future) else found
 
+    def touch(self) -> None:
+        """Read every cache line of vectors held in memory (a word each), so that the scan
+        of the next question finds them in the shared cache: after the encoder ran, the
+        4 MB of the real index's chunk vectors took 0.27 ms to scan, not 0.14."""
+        if self.in_memory and self.vectors.size:
+            self.vectors.reshape(-1)[::16].sum()
+
     def _cosines(self, qvec: np.ndarray) -> np.ndarray:
         return np.asarray(self.vectors @ qvec, dtype=np.float32)
 

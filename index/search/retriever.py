@@ -263,8 +263,10 @@ class Retriever:
 
     def _read_all(self, text: str, filters: Filters, literal: bool) -> Reading:
         understood, words, implied = self._understand(text, filters, literal)
-        return Reading(understood, words, implied, {} if understood.overview else
-                       self._lexical_all(words, filters, implied))
+        reading = Reading(understood, words, implied, {} if understood.overview else
+                          self._lexical_all(words, filters, implied))
+        self.stored.dense.touch()      # the encoder has evicted them; it is still running
+        return reading
 
     def _understand(self, text: str, filters: Filters, literal: bool
                     ) -> tuple[Understood, str, np.ndarray | None]:

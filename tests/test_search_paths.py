@@ -246,3 +246,31 @@ def test_filters_read_from_the_words_scale_scores_among_the_whole_group(
         rows = scope.group_chunks(group, Filters())
         want = range(0, len(scope.chunk_talk)) if rows is None else rows
         assert lex.scale is not None and list(lex.scale) == list(want)
+
+
+def test_rows_sharing_another_index_s_vectors_read_its_cosines() -> None:
+    chunks = unit_vectors(500)
+    headers = unit_vectors(300, seed=5)
+    rows = np.full(300, -1)
+    rows[100:] = np.arange(300, 500)                 # headers 100.. are chunks 300..
+    headers[100:] = chunks[300:]
+    shared, plain = DenseIndex.build(headers, scan_limit=10_000), DenseIndex(headers.copy())
+    chunk_index = DenseIndex.build(chunks)
+    shared.share_rows(chunk_index, rows)
+    for seed in range(3):
+        q = unit_vectors(1, seed=40 + seed)[0]
+        assert np.allclose(shared.scores(q), plain.scores(q), atol=1e-6)
+        assert np.array_equal(shared.search(q, 20)[0], plain.search(q, 20)[0])
+        assert np.array_equal(shared.scores(q)[100:], chunk_index.scores(q)[300:])
+
+
+def test_the_retriever_shares_a_catalog_talk_s_header_vector_with_its_chunk(
+        fake_catalog_index: Path) -> None:
+    r = load_retriever(fake_catalog_index, "fake-encoder", encoder=FakeEncoder())
+    shared = r.stored.talk_dense._shared
+    assert shared is not None
+    catalog_talks = np.flatnonzero(~r._has_notes)
+    assert set(catalog_talks.tolist()) <= set(shared[3].tolist())
+    q = r.encoder.embed_query("service mesh at scale")
+    assert np.allclose(r.stored.talk_dense.scores(q), np.asarray(r.stored.talk_dense.vectors) @ q,
+                       atol=1e-6)

@@ -100,6 +100,10 @@ class DenseIndex:
         # asks for several groups' candidates and re-scores them, and one pass over the rows
         # costs less than each of those (and keeps the encoder's caches warm).
         self._memo: tuple[bytes, np.ndarray | Future[np.ndarray]] | None = None
+        # Rows whose cosines are another index's (`share_rows`): (that index, the other rows,
+        # their vectors, the shared rows, the other index's rows for them).
+        self._shared: tuple[DenseIndex, np.ndarray, np.ndarray, np.ndarray,
+                            np.ndarray] | None = None
         # The searches `start`ed for the last query: by (k, allowed range), their results.
         self._started: tuple[bytes, dict[tuple[int, tuple[int, int] | None],
                                          Future[tuple[np.ndarray, np.ndarray]]]] | None = None
@@ -146,7 +150,24 @@ class DenseIndex:
             self.vectors.reshape(-1)[::16].sum()
 
     def _cosines(self, qvec: np.ndarray) -> np.ndarray:
-        return np.asarray(self.vectors @ qvec, dtype=np.float32)
+        if self._shared is None:
+            return np.asarray(self.vectors @ qvec, dtype=np.float32)
+        other, mine, own, theirs, their_rows = self._shared
+        out = np.empty(len(self), dtype=np.float32)
+        out[mine] = own @ qvec
+        out[theirs] = other.scores(qvec, their_rows)
+        return out
+
+    def share_rows(self, other: DenseIndex, rows: np.ndarray) -> None:
+        """Rows whose vector is `other`'s row rows[i] (-1: none) read their cosines from
+        `other`'s (both in memory): a catalog talk's header is the text of its one chunk,
+        and its vector was scanned twice a question (4 MB each on the real index)."""
+        shared = np.asarray(rows) >= 0
+        if not (self.in_memory and other.in_memory) or not shared.any():
+            return
+        mine = np.flatnonzero(~shared)
+        self._shared = (other, mine, np.ascontiguousarray(self.vectors[mine]),
+                        np.flatnonzero(shared), np.asarray(rows)[shared])
 
     def start(self, qvec: np.ndarray, pool: Executor, k: int = 0,
               allowed: range | None = None) -> None:
@@ -155,6 +176,8 @@ class DenseIndex:
         and FAISS let go of the GIL: a question's chunks and talk headers are searched at
         once, while the question's words are read."""
         key = np.asarray(qvec, dtype=np.float32).tobytes()
+        if self._shared is not None:        # read from the other index's: no scan to start
+            return
         if self.in_memory:
             memo = self._memo
             if memo is None or memo[0] != key:

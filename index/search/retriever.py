@@ -77,6 +77,7 @@ class Retriever:
         self.relevance = Relevance(self.params, self._group, scope.bm25_of, stored.dense,
                                    self.chunk_talk, scope.bm25_scores,
                                    cols.languages_of_talks, cols.names)
+        self._share_header_vectors()
         # The scope's, under the names the tests and tuning scripts use.
         self.implied_mask = scope.implied_mask
         self._titled = scope.titled
@@ -87,6 +88,19 @@ class Retriever:
         """Each talk's first chunk row, in corpus order (for listing talks without a question)."""
         talks, first = np.unique(self.chunk_talk, return_index=True)
         return talks.astype(np.int64), first
+
+    def _share_header_vectors(self) -> None:
+        """Talk headers whose vector is their first chunk's (a catalog talk: a title and no
+        notes) read their cosines from the chunks' (`DenseIndex.share_rows`)."""
+        dense, headers = self.stored.dense, self.stored.talk_dense
+        if not (dense.in_memory and headers.in_memory and len(headers) and len(dense)):
+            return
+        talks, first = self._first_rows
+        same = np.all(np.asarray(headers.vectors)[talks] == np.asarray(dense.vectors)[first],
+                      axis=1)
+        rows = np.full(len(headers), -1, dtype=np.int64)
+        rows[talks[same]] = first[same]
+        headers.share_rows(dense, rows)
 
     @property
     def cites_catalog(self) -> bool:

@@ -127,6 +127,23 @@ def _embed(encoder: Encoder, texts: list[str], hashes: list[str],
             bar.close()
 
 
+def _manifest(model: str, dim: int, vectors_id: str, corpus_dir: Path, files: dict[str, str],
+              notes: int, talks: list[Talk], chunks: int, groups: tuple[int, int]
+              ) -> dict[str, Any]:
+    """The index's manifest (`groups`: the chunks of the talks with notes, of the notes' own
+    text)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "built_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "model": {"name": model, "dim": dim, "vectors": vectors_id},
+        "corpus": {"root": str(corpus_dir), "files": files},
+        "counts": {"notes": notes, "talks": sum(t.is_talk for t in talks),
+                   "chunks": chunks, "notes_chunks": groups[0], "text_chunks": groups[1],
+                   "talks_with_notes": sum(1 for t in talks if t.has_notes and t.is_talk),
+                   "note_texts": sum(not t.is_talk for t in talks)},
+    }
+
+
 def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = True,
                 show_progress: bool = True, log: Callable[[str], None] = print) -> BuildReport:
     """Build the index for a corpus; raises CorpusError (writing nothing) on bad notes.
@@ -172,17 +189,9 @@ def build_index(corpus_dir: Path, out: Path, encoder: Encoder, catalog: bool = T
     vectors, embedded = _embed(encoder, texts, hashes, cache, todo if show_progress else 0)
     vectors, talk_vectors = vectors[:n], vectors[n:]
     notes_with_talks = len(corpus.notes)
-    manifest = {
-        "schema_version": SCHEMA_VERSION,
-        "built_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "model": {"name": encoder.name, "dim": int(vectors.shape[1]), "vectors": vectors_id},
-        "corpus": {"root": str(corpus_dir), "files": {**corpus.hashes, **catalog_hashes}},
-        "counts": {"notes": notes_with_talks, "talks": sum(t.is_talk for t in talks),
-                   "chunks": len(chunks), "notes_chunks": notes_chunks,
-                   "text_chunks": text_chunks,
-                   "talks_with_notes": sum(1 for t in talks if t.has_notes and t.is_talk),
-                   "note_texts": sum(not t.is_talk for t in talks)},
-    }
+    manifest = _manifest(encoder.name, int(vectors.shape[1]), vectors_id, corpus_dir,
+                         {**corpus.hashes, **catalog_hashes}, notes_with_talks, talks,
+                         len(chunks), (notes_chunks, text_chunks))
     write_index(out, manifest, talks, chunks, hashes[:n], vectors, bm25,
                 talk_vectors=talk_vectors, talk_hashes=hashes[n:], extra_files=extra_files,
                 bm25_catalog=bm25_catalog, bm25_texts=bm25_texts)

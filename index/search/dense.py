@@ -268,6 +268,20 @@ class DenseIndex:
         return cls(vectors, index)
 
 
+def share_header_vectors(headers: DenseIndex, chunks: DenseIndex, talks: np.ndarray,
+                         first: np.ndarray) -> None:
+    """Talk headers whose vector is their first chunk's (`first[i]` of talk `talks[i]`: a
+    catalog talk, a title and no notes) read their cosines from the chunks'
+    (`DenseIndex.share_rows`), when both are in memory."""
+    if not (chunks.in_memory and headers.in_memory and len(headers) and len(chunks)):
+        return
+    same = np.all(np.asarray(headers.vectors)[talks] == np.asarray(chunks.vectors)[first],
+                  axis=1)
+    rows = np.full(len(headers), -1, dtype=np.int64)
+    rows[talks[same]] = first[same]
+    headers.share_rows(chunks, rows)
+
+
 def take(values: np.ndarray, rows: Rows) -> np.ndarray:
     """values[rows], a slice for a range of rows."""
     return values[rows.start:rows.stop] if isinstance(rows, range) else values[rows]

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
@@ -19,7 +17,7 @@ from ..model.encoders import Encoder, encoder_for, make_encoder
 from ..models import Answer, Filters, IndexInfo, Passage, Result, Understood
 from ..settings import IndexSettings
 from .bm25 import idf
-from .dense import Rows, one_blas_thread
+from .dense import Rows, one_blas_thread, share_header_vectors
 from .filters import parse_query
 from .groups import CATALOG, NOTES, TEXTS
 from .fusion import (FusionParams, Ranked, header_fetch, rank_talks, rescale, talk_weights,
@@ -28,27 +26,12 @@ from .highlight import best_sentence
 from .listing import Listing
 from .overview import overview_of_rows
 from .relevance import Relevance
-from .scope import Lexical, Scope
+from .scope import Lexical, Reading, Scope, helpers
 from .store import StoredIndex, load_index
 from .understanding import understand, without_switch
 from .vocabulary import Vocabulary
 
 __all__ = ["FusionParams", "Lexical", "Ranked", "Retriever", "load_retriever", "retriever_for"]
-
-
-class Reading(NamedTuple):
-    """A question read before its vector (`Retriever._read`)."""
-
-    understood: Understood
-    words: str                            # the words left to search for
-    implied: np.ndarray | None            # talks the words' filters allow (None: any)
-    lexical: dict[str, Lexical]           # by group, for a question to answer
-
-
-@functools.cache
-def _helper() -> ThreadPoolExecutor:
-    """Threads that read questions while they are encoded (one each, a few at a time)."""
-    return ThreadPoolExecutor(4, thread_name_prefix="search-lexical")
 
 
 class Retriever:
@@ -77,7 +60,8 @@ class Retriever:
         self.relevance = Relevance(self.params, self._group, scope.bm25_of, stored.dense,
                                    self.chunk_talk, scope.bm25_scores,
                                    cols.languages_of_talks, cols.names)
-        self._share_header_vectors()
+        talks, first = self._first_rows
+        share_header_vectors(stored.talk_dense, stored.dense, talks, first)
         # The scope's, under the names the tests and tuning scripts use.
         self.implied_mask = scope.implied_mask
         self._titled = scope.titled
@@ -88,19 +72,6 @@ class Retriever:
         """Each talk's first chunk row, in corpus order (for listing talks without a question)."""
         talks, first = np.unique(self.chunk_talk, return_index=True)
         return talks.astype(np.int64), first
-
-    def _share_header_vectors(self) -> None:
-        """Talk headers whose vector is their first chunk's (a catalog talk: a title and no
-        notes) read their cosines from the chunks' (`DenseIndex.share_rows`)."""
-        dense, headers = self.stored.dense, self.stored.talk_dense
-        if not (dense.in_memory and headers.in_memory and len(headers) and len(dense)):
-            return
-        talks, first = self._first_rows
-        same = np.all(np.asarray(headers.vectors)[talks] == np.asarray(dense.vectors)[first],
-                      axis=1)
-        rows = np.full(len(headers), -1, dtype=np.int64)
-        rows[talks[same]] = first[same]
-        headers.share_rows(dense, rows)
 
     @property
     def cites_catalog(self) -> bool:
@@ -255,7 +226,7 @@ class Retriever:
             return Reading(*self._understand(text, filters, literal), {}), None
         if prepare is not None:
             run = prepare(text)          # tokenized first: the reading would hold the GIL
-            pending = _helper().submit(self._read_all, text, filters, literal)
+            pending = helpers().submit(self._read_all, text, filters, literal)
             try:
                 qvec: np.ndarray | None = run()
             finally:
@@ -306,7 +277,7 @@ class Retriever:
         """Start, in threads, the vector searches the notes' ranking will ask for: its chunks
         (and, with filters read from the words, the group's chunks they are scaled among) and
         the talk headers of its header bonus."""
-        pool = _helper()
+        pool = helpers()
         dense = self.stored.dense
         # (chunk vectors in memory are scanned by the caller, at once with the headers)
         for rows in () if dense.in_memory else (

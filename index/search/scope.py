@@ -7,8 +7,10 @@ A group's chunks are a range of rows (the index keeps them together): a whole gr
 
 from __future__ import annotations
 
+import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -35,6 +37,22 @@ class Lexical:
     bm25_scale: float
     known_share: float                    # share of the question's terms the group's BM25 knows
 
+
+
+class Reading(NamedTuple):
+    """A question read before its vector (`Retriever._read`)."""
+
+    understood: Understood
+    words: str                            # the words left to search for
+    implied: np.ndarray | None            # talks the words' filters allow (None: any)
+    lexical: dict[str, Lexical]           # by group, for a question to answer
+
+
+@functools.cache
+def helpers() -> ThreadPoolExecutor:
+    """Threads that read questions while they are encoded, and search their vectors while
+    they are read (a few each, a few questions at a time)."""
+    return ThreadPoolExecutor(4, thread_name_prefix="search")
 
 
 class Scope:

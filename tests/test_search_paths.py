@@ -274,3 +274,17 @@ def test_the_retriever_shares_a_catalog_talk_s_header_vector_with_its_chunk(
     q = r.encoder.embed_query("service mesh at scale")
     assert np.allclose(r.stored.talk_dense.scores(q), np.asarray(r.stored.talk_dense.vectors) @ q,
                        atol=1e-6)
+
+
+def test_cosines_asked_for_a_prefix_of_the_rows_extend_to_the_rest() -> None:
+    vectors = unit_vectors(700)
+    dense = DenseIndex(vectors)
+    q = unit_vectors(1, seed=3)[0]
+    want = vectors @ q
+    assert np.allclose(dense.prefix(q, 100), want[:100], atol=1e-6)
+    assert np.allclose(dense.scores(q, np.array([5, 650, 99])), want[[5, 650, 99]], atol=1e-6)
+    assert np.allclose(dense.scores(q), want, atol=1e-6)
+    other = unit_vectors(1, seed=4)[0]
+    assert np.allclose(dense.prefix(other, 50), (vectors @ other)[:50], atol=1e-6)
+    assert np.array_equal(dense.search(q, 10, range(0, 200))[0],
+                          np.argsort(-want[:200], kind="stable")[:10])

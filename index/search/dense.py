@@ -99,7 +99,8 @@ class DenseIndex:
         # The last query's cosines with every row, when the vectors are in memory: a question
         # asks for several groups' candidates and re-scores them, and one pass over the rows
         # costs less than each of those (and keeps the encoder's caches warm).
-        self._memo: tuple[bytes, np.ndarray | Future[np.ndarray]] | None = None
+        # (query, cosines, rows done: a prefix) or (query, a future of every row's, 0)
+        self._memo: tuple[bytes, np.ndarray | Future[np.ndarray], int] | None = None
         # Rows whose cosines are another index's (`share_rows`): (that index, the other rows,
         # their vectors, the shared rows, the other index's rows for them).
         self._shared: tuple[DenseIndex, np.ndarray, np.ndarray, np.ndarray,
@@ -124,24 +125,32 @@ class DenseIndex:
 
     def scores(self, qvec: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Exact cosines of the query with the given rows (all rows when None)."""
-        every = self._every(qvec)
-        if every is not None:
-            return every if rows is None else every[rows]
+        if self.in_memory:
+            if rows is None:
+                return self.prefix(qvec, len(self))
+            rows = np.asarray(rows)
+            stop = int(rows.max()) + 1 if len(rows) else 0
+            return self.prefix(qvec, stop)[rows]
         vectors = np.asarray(self.vectors) if rows is None else self.vectors[rows]
         return np.asarray(vectors @ qvec, dtype=np.float32)
 
-    def _every(self, qvec: np.ndarray) -> np.ndarray | None:
-        """The query's cosines with every row, remembered for the last query (None when the
-        vectors are read by row: too many to scan)."""
-        if not self.in_memory:
-            return None
+    def prefix(self, qvec: np.ndarray, stop: int) -> np.ndarray:
+        """The query's cosines with rows [0, stop) of vectors in memory, remembered for the
+        last query and extended as later rows are asked for: groups are stored in order
+        (notes, their own text, the catalog), and a question the catalog cannot answer never
+        scans its thousands of rows."""
         key = np.asarray(qvec, dtype=np.float32).tobytes()
         memo = self._memo
         if memo is None or memo[0] != key:
-            memo = self._memo = (key, self._cosines(qvec))
-        found = memo[1]
-        return found.result() if isinstance(found, Future) else found
-
+            memo = (key, np.empty(len(self), dtype=np.float32), 0)
+        elif isinstance(memo[1], Future):
+            memo = (key, memo[1].result(), len(self))
+        _, values, done = memo
+        if done < stop:
+            values[done:stop] = self._part(qvec, done, stop)
+            memo = (key, values, stop)
+        self._memo = memo
+        return values[:stop]
     def touch(self) -> None:
         """Read every cache line of vectors held in memory (a word each), so that the scan
         of the next question finds them in the shared cache: after the encoder ran, the
@@ -150,12 +159,19 @@ class DenseIndex:
             self.vectors.reshape(-1)[::16].sum()
 
     def _cosines(self, qvec: np.ndarray) -> np.ndarray:
+        return self._part(qvec, 0, len(self))
+
+    def _part(self, qvec: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """Cosines of rows [start, stop), shared rows read from the other index."""
         if self._shared is None:
-            return np.asarray(self.vectors @ qvec, dtype=np.float32)
+            return np.asarray(self.vectors[start:stop] @ qvec, dtype=np.float32)
         other, mine, own, theirs, their_rows = self._shared
-        out = np.empty(len(self), dtype=np.float32)
-        out[mine] = own @ qvec
-        out[theirs] = other.scores(qvec, their_rows)
+        out = np.empty(stop - start, dtype=np.float32)
+        a, b = np.searchsorted(mine, [start, stop])
+        out[mine[a:b] - start] = own[a:b] @ qvec
+        a, b = np.searchsorted(theirs, [start, stop])
+        if b > a:
+            out[theirs[a:b] - start] = other.scores(qvec, their_rows[a:b])
         return out
 
     def share_rows(self, other: DenseIndex, rows: np.ndarray) -> None:
@@ -181,7 +197,7 @@ class DenseIndex:
         if self.in_memory:
             memo = self._memo
             if memo is None or memo[0] != key:
-                self._memo = (key, pool.submit(self._cosines, qvec))
+                self._memo = (key, pool.submit(self._cosines, qvec), 0)
             return
         if k <= 0:
             return
@@ -216,9 +232,9 @@ class DenseIndex:
                 ) -> tuple[np.ndarray, np.ndarray]:
         if self.exact and self.in_memory:
             if isinstance(allowed, range):      # a slice of the cosines, not a gather
-                every = self.scores(qvec)
+                upto = self.prefix(qvec, allowed.stop)
                 return top_rows(np.arange(allowed.start, allowed.stop, dtype=np.int64),
-                                every[allowed.start:allowed.stop], k)
+                                upto[allowed.start:allowed.stop], k)
             rows = allowed if allowed is not None else np.arange(len(self), dtype=np.int64)
             return top_rows(rows, self.scores(qvec, rows), k)
         total = self.index.ntotal

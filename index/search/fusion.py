@@ -112,15 +112,21 @@ def title_bonus(talks: DenseIndex, qvec: np.ndarray | None, allowed_talks: np.nd
         return None
     if talks.index is not None:
         return _title_bonus_indexed(talks, qvec, allowed_talks, wanted, params)
-    sims = talks.scores(qvec)
-    allowed = sims[allowed_talks]
-    if not len(allowed):
+    rows = np.flatnonzero(allowed_talks)
+    if not len(rows):
         return None
+    # Up to the last allowed talk only (a group's talks are stored together, the catalog's
+    # last: the notes' bonus does not scan the catalog's headers).
+    stop = int(rows[-1]) + 1
+    sims = talks.prefix(qvec, stop)
+    allowed = sims[rows]
     # The best and the (title_ref_rank+1)-th best allowed cosine, without sorting them all.
     kth = min(params.title_ref_rank, len(allowed) - 1)
     ref = -np.partition(-allowed, kth)[kth]
     best = allowed.max()
-    return params.title_weight * rescale(sims, best, ref)
+    bonus = np.zeros(len(talks), dtype=np.float64)
+    bonus[:stop] = params.title_weight * rescale(sims, best, ref)
+    return bonus
 
 
 def header_fetch(n_talks: int, n_allowed: int, params: FusionParams) -> int:

@@ -110,14 +110,20 @@ def python_ranking(rows: np.ndarray, fused: np.ndarray, chunk_talk: np.ndarray, 
     return ranked
 
 
+def random_candidates(rng: np.random.Generator
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(chunk_talk, candidate rows, fused scores, talk weights) of 40 talks and 500 chunks;
+    coarse scores, so that ties (broken by the higher row) and equal talk scores occur."""
+    chunk_talk = rng.integers(0, 40, 500)
+    rows = np.unique(rng.integers(0, 500, 150))
+    fused = (rng.integers(0, 8, len(rows)) / 8).astype(np.float32)
+    return chunk_talk, rows, fused, rng.choice([1.0, 0.6, 0.9], 40)
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_the_numpy_ranking_equals_the_loops_it_replaced(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    chunk_talk = rng.integers(0, 40, 500)
-    rows = np.unique(rng.integers(0, 500, 150))
-    # Coarse scores, so that ties (broken by the higher row) and equal talk scores occur.
-    fused = (rng.integers(0, 8, len(rows)) / 8).astype(np.float32)
-    weights = rng.choice([1.0, 0.6, 0.9], 40)
+    chunk_talk, rows, fused, weights = random_candidates(rng)
     bonus: object = None if seed % 3 == 0 else (rng.random(40).astype(np.float32)
                                                if seed % 3 == 1 else
                                                {t: float(rng.random()) for t in range(40)})

@@ -24,6 +24,7 @@ from index.search.scope import Scope, _grouped
 from index.text import fold, sentences, terms
 from tests.encoders import FakeEncoder
 from tests.test_dense import clustered_vectors, unit_vectors
+from tests.test_index_opened import random_candidates
 
 QUESTIONS = ["what did Netflix say about Spinnaker", "Hvordan bruger Spotify Backstage?",
              "year:2019 service mesh", "Which talks from KubeCon 2019 do we have notes on?",
@@ -94,10 +95,7 @@ def cut(ranked: list[Ranked], is_talk: np.ndarray, share: float) -> list[Ranked]
 @pytest.mark.parametrize("seed", range(20))
 def test_the_cut_made_while_ranking_equals_the_cut_after_it(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    chunk_talk = rng.integers(0, 40, 500)
-    rows = np.unique(rng.integers(0, 500, 150))
-    fused = (rng.integers(0, 8, len(rows)) / 8).astype(np.float32)
-    weights = rng.choice([1.0, 0.6, 0.9], 40)
+    chunk_talk, rows, fused, weights = random_candidates(rng)
     is_talk = rng.random(40) < 0.8
     full = rank_talks(rows, fused, chunk_talk, None, weights)
     assert rank_talks(rows, fused, chunk_talk, None, weights, 0.5, is_talk) == \

@@ -96,10 +96,8 @@ class DenseIndex:
         self.vectors = vectors
         self.index = index
         self.exact = index is None or _is_flat(index)
-        # The last query's cosines with every row, when the vectors are in memory: a question
-        # asks for several groups' candidates and re-scores them, and one pass over the rows
-        # costs less than each of those (and keeps the encoder's caches warm).
-        # (query, cosines, rows done: a prefix) or (query, a future of every row's, 0)
+        # The last query's cosines, when the vectors are in memory (`prefix`): (query, the
+        # cosines, how many rows are done) or (query, a future of every row's, 0).
         self._memo: tuple[bytes, np.ndarray | Future[np.ndarray], int] | None = None
         # Rows whose cosines are another index's (`share_rows`): (that index, the other rows,
         # their vectors, the shared rows, the other index's rows for them).
@@ -139,7 +137,7 @@ class DenseIndex:
         last query and extended as later rows are asked for: groups are stored in order
         (notes, their own text, the catalog), and a question the catalog cannot answer never
         scans its thousands of rows."""
-        key = np.asarray(qvec, dtype=np.float32).tobytes()
+        key = _key(qvec)
         memo = self._memo
         if memo is None or memo[0] != key:
             memo = (key, np.empty(len(self), dtype=np.float32), 0)
@@ -151,15 +149,13 @@ class DenseIndex:
             memo = (key, values, stop)
         self._memo = memo
         return values[:stop]
+
     def touch(self) -> None:
         """Read every cache line of vectors held in memory (a word each), so that the scan
         of the next question finds them in the shared cache: after the encoder ran, the
         4 MB of the real index's chunk vectors took 0.27 ms to scan, not 0.14."""
         if self.in_memory and self.vectors.size:
             self.vectors.reshape(-1)[::16].sum()
-
-    def _cosines(self, qvec: np.ndarray) -> np.ndarray:
-        return self._part(qvec, 0, len(self))
 
     def _part(self, qvec: np.ndarray, start: int, stop: int) -> np.ndarray:
         """Cosines of rows [start, stop), shared rows read from the other index."""
@@ -191,18 +187,17 @@ class DenseIndex:
         row when they are in memory, else (a FAISS index) `search(qvec, k, allowed)`. numpy
         and FAISS let go of the GIL: a question's chunks and talk headers are searched at
         once, while the question's words are read."""
-        key = np.asarray(qvec, dtype=np.float32).tobytes()
+        key = _key(qvec)
         if self._shared is not None:        # read from the other index's: no scan to start
             return
         if self.in_memory:
             memo = self._memo
             if memo is None or memo[0] != key:
-                self._memo = (key, pool.submit(self._cosines, qvec), 0)
+                self._memo = (key, pool.submit(self._part, qvec, 0, len(self)), 0)
             return
         if k <= 0:
             return
-        if isinstance(allowed, range) and allowed.start <= 0 and allowed.stop >= len(self):
-            allowed = None
+        allowed = self._narrowed(allowed)
         started = self._started
         if started is None or started[0] != key:
             started = self._started = (key, {})
@@ -218,15 +213,19 @@ class DenseIndex:
         their codes (only the allowed rows': in the lists it usually probes for a broad
         filter, in every list for a narrow one), re-scored exactly. A search `start`ed is
         waited for."""
-        if isinstance(allowed, range) and allowed.start <= 0 and allowed.stop >= len(self):
-            allowed = None
+        allowed = self._narrowed(allowed)
         started = self._started
         if started is not None and (allowed is None or isinstance(allowed, range)):
             span = None if allowed is None else (allowed.start, allowed.stop)
             found = started[1].get((k, span))
-            if found is not None and started[0] == np.asarray(qvec, dtype=np.float32).tobytes():
+            if found is not None and started[0] == _key(qvec):
                 return found.result()
         return self._search(qvec, k, allowed)
+
+    def _narrowed(self, allowed: Rows | None) -> Rows | None:
+        """None for a range of every row."""
+        whole = isinstance(allowed, range) and allowed.start <= 0 and allowed.stop >= len(self)
+        return None if whole else allowed
 
     def _search(self, qvec: np.ndarray, k: int, allowed: Rows | None
                 ) -> tuple[np.ndarray, np.ndarray]:
@@ -313,6 +312,11 @@ def top_rows(rows: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np
         rows, sims = rows[keep], sims[keep]
     order = np.lexsort((rows, -sims))[:k]
     return rows[order], sims[order]
+
+
+def _key(qvec: np.ndarray) -> bytes:
+    """What identifies a query vector in the remembered results."""
+    return np.asarray(qvec, dtype=np.float32).tobytes()
 
 
 def _is_flat(index: Any) -> bool:

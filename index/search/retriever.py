@@ -115,20 +115,19 @@ class Retriever:
         """Candidate talks of a group ("notes", "catalog" or "" for all), best first, plus the
         best dense and BM25 scores seen. Each group is scored on its own scale. `lexical`:
         the question's `_lexical(text, filters, group, implied)`, when worked out already."""
-        return self._rank(text, filters, mode, qvec, group, implied, lexical)[:3]
+        return self._rank(text, filters, mode, qvec, group, implied, lexical)
 
     def _rank(self, text: str, filters: Filters, mode: str = "hybrid",
               qvec: np.ndarray | None = None, group: str = "notes",
               implied: np.ndarray | None = None, lexical: Lexical | None = None,
-              answer: bool = False) -> tuple[list[Ranked], float, float, np.ndarray]:
-        """`rank`, plus the candidate chunk rows. To `answer`: only the talks `_cut` keeps,
+              answer: bool = False) -> tuple[list[Ranked], float, float]:
+        """`rank`; to `answer`: only the talks `_cut` keeps,
         and none when the group's candidates do not answer the question (the relevance
         floor, judged before they are ranked)."""
         lex = lexical or self._lexical(text, filters, group, implied)
         allowed_chunks = lex.allowed_chunks
-        no_rows = np.zeros(0, dtype=np.int64)
         if allowed_chunks is not None and len(allowed_chunks) == 0:
-            return [], 0.0, 0.0, no_rows
+            return [], 0.0, 0.0
         uses_dense, uses_bm25 = mode in ("hybrid", "dense"), mode in ("hybrid", "bm25")
         best_dense = best_bm25 = ref = best_dense_scale = 0.0
         d_rows = b_rows = np.zeros(0, dtype=np.int64)
@@ -145,13 +144,13 @@ class Retriever:
         if uses_bm25:
             b_rows, best_bm25 = lex.bm25_rows, lex.best_bm25
         if answer and self.relevance.hopeless(group, best_bm25, best_dense):
-            return [], best_dense, best_bm25, no_rows
+            return [], best_dense, best_bm25
         rows = np.unique(np.concatenate((d_rows, b_rows)).astype(np.int64, copy=False))
         if len(rows) == 0:
-            return [], best_dense, best_bm25, rows
+            return [], best_dense, best_bm25
         if answer and not self.relevance.is_relevant(text, best_dense, best_bm25, group, qvec,
                                                      rows=rows):
-            return [], best_dense, best_bm25, rows
+            return [], best_dense, best_bm25
         zeros = np.zeros(len(rows), dtype=np.float32)
         dense_n = rescale(self.stored.dense.scores(qvec, rows), best_dense_scale, ref) \
             if uses_dense and len(d_rows) and qvec is not None else zeros
@@ -167,7 +166,7 @@ class Retriever:
         ranked = rank_talks(rows, a * bm25_n + (1 - a) * dense_n, self.chunk_talk, bonus,
                             self._weights, self.params.relative_floor if answer else 0.0,
                             self._is_talk)
-        return ranked, best_dense, best_bm25, rows
+        return ranked, best_dense, best_bm25
 
     def list_talks(self, filters: Filters, implied: np.ndarray | None = None) -> Listing:
         """Filters without words: every matching talk, in corpus order."""
@@ -279,12 +278,13 @@ class Retriever:
         the talk headers of its header bonus."""
         pool = helpers()
         dense = self.stored.dense
-        # (chunk vectors in memory are scanned by the caller, at once with the headers)
-        for rows in () if dense.in_memory else (
-                self.scope.group_chunks(NOTES, filters, implied),
-                self.scope.group_chunks(NOTES, filters) if implied is not None else False):
-            if rows is None or isinstance(rows, range):
-                dense.start(qvec, pool, self.params.depth, rows)
+        if not dense.in_memory:     # (vectors in memory are scanned by the caller)
+            wanted = [self.scope.group_chunks(NOTES, filters, implied)]
+            if implied is not None:
+                wanted.append(self.scope.group_chunks(NOTES, filters))
+            for rows in wanted:
+                if rows is None or isinstance(rows, range):
+                    dense.start(qvec, pool, self.params.depth, rows)
         talks = self.stored.talk_dense
         n_allowed = self.scope.talks_allowed(filters, NOTES)
         if len(talks) and n_allowed:

@@ -7,14 +7,14 @@ took 120 ms of a 220 ms question, to show three of them and count the rest."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import overload
 
 import numpy as np
 
 from .fusion import Ranked
+from .rowfile import ByRow
 
 
-class Listing(Sequence[Ranked]):
+class Listing(ByRow[Ranked]):
     """`head` (ranked talks), then the talks `talks` with their first chunk rows `rows`, each
     at score 1.0 (talks of the head left out of the rest)."""
 
@@ -30,19 +30,7 @@ class Listing(Sequence[Ranked]):
     def __len__(self) -> int:
         return len(self.head) + len(self.talks)
 
-    @overload
-    def __getitem__(self, i: int) -> Ranked: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[Ranked]: ...
-
-    def __getitem__(self, i: int | slice) -> Ranked | list[Ranked]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+    def _at(self, i: int) -> Ranked:
         if i < len(self.head):
             return self.head[i]
         j = i - len(self.head)

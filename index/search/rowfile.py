@@ -34,7 +34,35 @@ def write_rows(path: Path, offsets_path: Path, records: Iterable[dict[str, Any]]
     return len(offsets) - 1
 
 
-class RowFile(Sequence[T], Generic[T]):
+class ByRow(Sequence[T], Generic[T]):
+    """A read-only sequence whose rows are made on demand (`_at(i)`, 0 <= i < len): indexing
+    by int (negative from the end) or by slice."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _at(self, i: int) -> T:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, i: int) -> T: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[T]: ...
+
+    def __getitem__(self, i: int | slice) -> T | list[T]:
+        if isinstance(i, slice):
+            return [self._at(j) for j in range(*i.indices(len(self)))]
+        n = len(self)
+        i = int(i)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"row {i} of {n}")
+        return self._at(i)
+
+
+class RowFile(ByRow[T]):
     """A read-only sequence over a JSON-lines file: row i is `decode(json of line i)`."""
 
     def __init__(self, path: Path, offsets_path: Path, decode: Callable[[dict[str, Any]], T]
@@ -56,21 +84,7 @@ class RowFile(Sequence[T], Generic[T]):
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    @overload
-    def __getitem__(self, i: int) -> T: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[T]: ...
-
-    def __getitem__(self, i: int | slice) -> T | list[T]:
-        if isinstance(i, slice):
-            return [self._row(j) for j in range(*i.indices(len(self)))]
-        n = len(self)
-        i = int(i)
-        if i < 0:
-            i += n
-        if not 0 <= i < n:
-            raise IndexError(f"row {i} of {n}")
+    def _at(self, i: int) -> T:
         return self._row(i)
 
     def _read(self, i: int) -> T:

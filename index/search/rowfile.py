@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -38,11 +39,9 @@ class ByRow(Sequence[T], Generic[T]):
     """A read-only sequence whose rows are made on demand (`_at(i)`, 0 <= i < len): indexing
     by int (negative from the end) or by slice."""
 
-    def __len__(self) -> int:
-        raise NotImplementedError
-
+    @abstractmethod
     def _at(self, i: int) -> T:
-        raise NotImplementedError
+        """Row i, 0 <= i < len(self)."""
 
     @overload
     def __getitem__(self, i: int) -> T: ...
@@ -74,7 +73,7 @@ class RowFile(ByRow[T]):
             raise ValueError(f"{Path(offsets_path).name} does not match {self.path.name}")
         self.decode = decode
         self._fd = os.open(self.path, os.O_RDONLY)
-        self._row = lru_cache(maxsize=CACHE_ROWS)(self._read)
+        self._cached = lru_cache(maxsize=CACHE_ROWS)(self._read)
 
     def __del__(self) -> None:
         fd = getattr(self, "_fd", None)
@@ -85,7 +84,7 @@ class RowFile(ByRow[T]):
         return len(self.offsets) - 1
 
     def _at(self, i: int) -> T:
-        return self._row(i)
+        return self._cached(i)
 
     def _read(self, i: int) -> T:
         start, end = int(self.offsets[i]), int(self.offsets[i + 1])
